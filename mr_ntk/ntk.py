@@ -5,8 +5,7 @@
 # %% auto #0
 __all__ = ['MODES', 'METHODS', 'CLOSED_KINDS', 'ntk_memory_estimate', 'empirical_ntk', 'flatten_kernel', 'Spectrum', 'spectrum',
            'plot_spectra', 'plot_stat', 'input_gradients', 'vp_scale', 'transform_kind', 'transform_params',
-           'reprogram_ntk', 'vp_ntk', 'fc_ntk', 'cntk_gap', 'head_ntk', 'conv_head_ntk', 'balanced_draw',
-           'source_spectrum']
+           'reprogram_ntk', 'vp_ntk', 'fc_ntk', 'cntk_gap', 'head_ntk', 'conv_head_ntk', 'source_spectrum']
 
 # %% ../nbs/04_ntk.ipynb #4e83753d
 import math
@@ -16,6 +15,7 @@ import matplotlib.pyplot as plt
 from torch import Tensor
 from torch.func import functional_call, vmap, jacrev, jvp, vjp
 from fastcore.basics import patch
+from .data import balanced_indices
 
 # %% ../nbs/04_ntk.ipynb #d0e11b2b
 MODES = ('full', 'trace', 'diagonal')
@@ -412,17 +412,6 @@ def conv_head_ntk(head:nn.Module, # a ConvHead
     t2 = t1 if feats2 is None else _conv_head_terms(head, feats2)
     return sum(_layer_kernel(a, b, mode, head.n_classes) for a, b in zip(t1, t2))
 
-# %% ../nbs/04_ntk.ipynb #c6823d68
-def balanced_draw(labels:Tensor, # (N,) int labels
-                  n_per_class:int, generator:torch.Generator|None=None) -> Tensor: # (n_classes*n_per_class,)
-    "Indices of `n_per_class` random samples of every class present in `labels`, class-sorted."
-    out = []
-    for c in labels.unique().tolist():
-        idx = (labels == c).nonzero().flatten()
-        if len(idx) < n_per_class: raise ValueError(f"n_per_class={n_per_class} but class {c} has only {len(idx)} samples")
-        out.append(idx[torch.randperm(len(idx), generator=generator)[:n_per_class]])
-    return torch.cat(out)
-
 # %% ../nbs/04_ntk.ipynb #fcbe23e1
 def source_spectrum(head:nn.Module, # ConvHead: uses .depth, .sw, .sb, .n_classes for kernel='analytic'
                     feats:Tensor, # (N,C,h,w) backbone features of source samples
@@ -433,9 +422,9 @@ def source_spectrum(head:nn.Module, # ConvHead: uses .depth, .sw, .sb, .n_classe
                     **kw) -> dict:
     "Spectra of the source kernel over `draws` balanced draws; 'mean' holds the averaged statistics."
     _check_choice('kernel', kernel, ('empirical', 'analytic')); _check_choice('mode', mode, ('full', 'trace'))
-    g, specs = torch.Generator().manual_seed(seed), []
-    for _ in range(draws):
-        f = feats[balanced_draw(labels, n_per_class, g)]
+    specs = []
+    for d in range(draws): # draw d uses seed 1000*seed + d: distinct, reproducible subsets (data.balanced_indices)
+        f = feats[balanced_indices(labels, n_per_class, seed=1000 * seed + d)]
         if kernel == 'empirical': specs.append(spectrum(head_ntk(head, f, mode=mode, **kw)))
         else:
             e = spectrum(cntk_gap(f, depth=head.depth, sw=head.sw, sb=head.sb, **kw)).eigs

@@ -9,6 +9,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from fastcore.basics import patch
 from . import models
+from .data import resize_images
 
 # %% auto #0
 __all__ = ['TRANSFORMS', 'LABEL_MAPS', 'default_inner_size', 'VisualPrompt', 'estimate_fc_memory', 'max_fc_target_size',
@@ -24,13 +25,7 @@ def _check_size(name:str, value, lo:int=1, hi:int|None=None) -> int:
     return value
 
 # %% ../nbs/03_transforms.ipynb #f92e4c44
-def _resize(x:Tensor, # (B,C,H,W)
-            size:int, # output side length
-           ) -> Tensor: # (B,C,size,size)
-    "Bilinear (antialiased when shrinking) resize; a no-op when `x` already has side `size`."
-    if x.ndim != 4: raise ValueError(f"x must be a batch of images (B,C,H,W); got shape {tuple(x.shape)}")
-    if x.shape[-2:] == (size, size): return x
-    return F.interpolate(x, size=(size, size), mode='bilinear', align_corners=False, antialias=True)
+_resize = resize_images # the one resize of the package (bilinear, antialiased, differentiable; a no-op at the same size)
 
 # %% ../nbs/03_transforms.ipynb #ece697e0
 def default_inner_size(source_size:int) -> int:
