@@ -77,7 +77,7 @@ def describe(self:Backbone) -> dict:
 def normalise(self:Backbone, x): # (B,3,H,W) in [0,1]
     "Move to the backbone's device, resize to `input_size`, normalise."
     if x.ndim != 4 or x.shape[1] != 3: raise ValueError(f"x must be (B,3,H,W) images in [0,1], got shape {tuple(x.shape)}")
-    x = resize_images(x.to(self.device, torch.float32), self.input_size)
+    x = resize_images(x.to(self.device, self.mean.dtype), self.input_size) # float32, or float64 after .double()
     return (x - self.mean) / self.std
 
 @patch
