@@ -133,7 +133,7 @@ def flatten_kernel(K:Tensor, # (n1,n2,c,c) full kernel, or an (n1,n2) matrix
 # %% ../nbs/04_ntk.ipynb #694ca938
 class Spectrum:
     "Eigenvalues of a symmetric PSD kernel (float64, ascending) and their summary statistics."
-    def __init__(self, eigs): self.eigs = torch.as_tensor(eigs, dtype=torch.float64).flatten().sort().values
+    def __init__(self, eigs): self.eigs = torch.as_tensor(eigs).detach().cpu().double().flatten().sort().values
     @property
     def lambda_min(self) -> float: return self.eigs[0].item()
     @property
@@ -284,6 +284,8 @@ def reprogram_ntk(model, # a Reprogrammed: .source_model, .transform, .label_map
     "NTK of a reprogrammed model w.r.t. its transform's parameters (closed form or autodiff)."
     _check_choice('mode', mode, MODES); _check_choice('method', method, ('auto', 'closed') + METHODS)
     kind = transform_kind(model.transform)
+    dev = next(model.parameters()).device # inputs follow the model (e.g. CPU data, CUDA model)
+    x1, x2 = x1.to(dev), None if x2 is None else x2.to(dev)
     if method == 'auto': method = 'closed' if kind in CLOSED_KINDS else 'jacobian'
     if method != 'closed':
         return empirical_ntk(model, transform_params(model), x1, x2, mode, method, chunk_size, memory_budget_gb)
@@ -370,14 +372,19 @@ def head_ntk(head:nn.Module, # a ConvHead (or any feature -> logits module)
              **kw) -> Tensor:
     "Empirical NTK of the head w.r.t. all its parameters, on backbone features."
     _check_choice('method', method, ('auto', 'structured') + METHODS)
+    dev = next(head.parameters()).device # features (cached on the CPU) follow the head
+    feats1, feats2 = feats1.to(dev), None if feats2 is None else feats2.to(dev)
     if method == 'auto': method = 'structured' if hasattr(head, 'convs') and hasattr(head, 'readout') else 'jacobian'
-    if method == 'structured': return conv_head_ntk(head, feats1, feats2, mode)
+    if method == 'structured':
+        if not (hasattr(head, 'convs') and hasattr(head, 'readout')):
+            raise ValueError(f"method='structured' needs a ConvHead (.convs, .readout); got {type(head).__name__}: use method='jacobian'")
+        return conv_head_ntk(head, feats1, feats2, mode)
     return empirical_ntk(head, None, feats1, feats2, mode=mode, method=method, **kw)
 
 # %% ../nbs/04_ntk.ipynb #7f645023
 def _conv_head_terms(head:nn.Module, f:Tensor) -> list:
     "Per layer: (input patches u (n,a,P), weight mult, bias mult, output-gradients d (n,c,o,P))."
-    f = f.detach().to(head.readout.weight.dtype).requires_grad_(True)
+    f = f.detach().to(head.readout.weight).requires_grad_(True) # the head's device and dtype
     with torch.enable_grad():
         x, us, zs, ms = f, [], [], []
         for conv in head.convs:
@@ -397,7 +404,7 @@ def _layer_kernel(t1, t2, mode:str, c:int) -> Tensor:
     M = mw**2 * torch.einsum('iap,jaq->ijpq', u1, u2) + mb**2 # (n1,n2,P,P)
     if d1 is None: # readout: <u,u'> m_w^2 + m_b^2 on the output diagonal
         K = M[..., 0, 0]
-        return K * c if mode == 'trace' else (K[..., None].expand(-1, -1, c) if mode == 'diagonal' else K[..., None, None] * torch.eye(c, dtype=K.dtype))
+        return K * c if mode == 'trace' else (K[..., None].expand(-1, -1, c) if mode == 'diagonal' else K[..., None, None] * torch.eye(c, dtype=K.dtype, device=K.device))
     if mode == 'trace': return (M * torch.einsum('ikop,jkoq->ijpq', d1, d2)).sum((2, 3))
     K = torch.stack([torch.einsum('jpq,kop,jloq->jkl', M[i], d1[i], d2) for i in range(len(d1))]) # (n1,n2,c,c)
     return K if mode == 'full' else K.diagonal(dim1=2, dim2=3)

@@ -12,13 +12,14 @@ FMNIST=/usr/share/datasets/fashion-mnist
 
 if [ -f "$FMNIST/train-images-idx3-ubyte.gz" ]; then
   echo "[setup] Fashion-MNIST found in $FMNIST"
-elif command -v apt-get >/dev/null 2>&1; then
+elif command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1; }; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   echo "[setup] installing Debian package dataset-fashion-mnist"
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq dataset-fashion-mnist
 else
-  echo "[setup] WARNING: no apt-get: Fashion-MNIST (the offline default source) is not installed."
-  echo "        Place the four *-ubyte.gz files in a folder and pass root=FOLDER, or set MR_NTK_FASHION_MNIST=FOLDER."
+  echo "[setup] WARNING: cannot apt-get install dataset-fashion-mnist here: Fashion-MNIST (the offline default source)"
+  echo "        is not installed. Put the four *-ubyte.gz files in a folder and pass it as get_dataset(..., root=FOLDER)"
+  echo "        or, for the experiment notebook, papermill ... -p data_root FOLDER."
 fi
 
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
