@@ -11,7 +11,6 @@ __all__ = ['MODES', 'METHODS', 'CLOSED_KINDS', 'ntk_memory_estimate', 'empirical
 import math
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
-import matplotlib.pyplot as plt
 from torch import Tensor
 from torch.func import functional_call, vmap, jacrev, jvp, vjp
 from fastcore.basics import patch
@@ -170,6 +169,7 @@ def spectrum(K:Tensor, # (n,n,c,c) full kernel or (m,m) matrix
 def plot_decay(self:Spectrum, ax=None, normalise:bool=False, # divide by lambda_max
                **kw):
     "Eigenvalue decay curve: eigenvalues in descending order on a log scale."
+    import matplotlib.pyplot as plt # plotting only: keeps `import mr_ntk.ntk` light
     ax = ax or plt.subplots(figsize=(4, 3))[1]
     e = self.eigs.flip(0).clamp(min=1e-300).numpy()
     ax.semilogy(np.arange(1, len(e) + 1), e / e[0] if normalise else e, **kw)
@@ -179,6 +179,7 @@ def plot_decay(self:Spectrum, ax=None, normalise:bool=False, # divide by lambda_
 def plot_spectra(spectra:dict, # label (e.g. depth) -> Spectrum
                  ax=None, normalise:bool=False):
     "Per-depth (or per-anything) comparison of eigenvalue decay curves."
+    import matplotlib.pyplot as plt # plotting only: keeps `import mr_ntk.ntk` light
     ax = ax or plt.subplots(figsize=(4, 3))[1]
     for k, s in spectra.items(): s.plot_decay(ax=ax, normalise=normalise, label=str(k))
     ax.legend(fontsize=7); return ax
@@ -186,6 +187,7 @@ def plot_spectra(spectra:dict, # label (e.g. depth) -> Spectrum
 def plot_stat(spectra:dict, # label -> Spectrum or list of Spectrum (draws: mean and min/max shown)
               stat:str='lambda_min', ax=None, logy:bool=True):
     "One statistic (e.g. lambda_min) against the label (e.g. depth)."
+    import matplotlib.pyplot as plt # plotting only: keeps `import mr_ntk.ntk` light
     ax = ax or plt.subplots(figsize=(4, 3))[1]
     ks = list(spectra); v = [[s.stats()[stat] for s in (spectra[k] if isinstance(spectra[k], (list, tuple)) else [spectra[k]])] for k in ks]
     m = np.array([np.mean(a) for a in v])
