@@ -28,3 +28,6 @@ fi
 "$VENV/bin/python" -m pip install -q $TORCH_SPEC
 "$VENV/bin/python" -m pip install -q -e ".[dev]"
 "$VENV/bin/python" -c "import mr_ntk, torch; print(f'[setup] mr_ntk {mr_ntk.__version__} ready, torch {torch.__version__}, cuda available: {torch.cuda.is_available()}')"
+# nbdev's hooks: Jupyter's save hook cleans notebooks as Lab saves them (settings.ini: jupyter_hooks = True; it edits
+# ~/.jupyter/jupyter_*_config.py), git's merge driver resolves notebook conflicts. Not in CI, which edits no notebook.
+[ -n "${CI:-}" ] || (PATH="$PWD/$VENV/bin:$PATH" nbdev_install_hooks)
