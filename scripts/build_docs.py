@@ -95,6 +95,7 @@ def prepare(path, results, tmp):
 
 def _err(path, err):
     if not err: return ''
+    err = re.sub(r'\x1b\[[0-9;]*m', '', err)  # the kernel's traceback colours
     FAILED.append(path.name); print(f'[docs] ERROR executing {path.name}:\n{err[-3000:]}', file=sys.stderr)
     return note('Executing this notebook failed during the docs build; outputs below stop at the error.\n' +
                 html.escape(err[-3000:]), 'build-error')
