@@ -7,7 +7,8 @@ subset (ntk_per_class images per class), at initialisation of the transform.
 Writes runs/bench/ntk_precision.{json,md}.
 """
 import argparse, pathlib
-from mr_ntk.experiment import Experiment, resolve_config, write_json_atomic
+from mr_ntk.core import write_json_atomic
+from mr_ntk.experiment import Experiment, resolve_config
 
 p = argparse.ArgumentParser()
 p.add_argument('--depths', nargs='+', type=int, default=[1, 3, 6])

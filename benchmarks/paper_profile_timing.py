@@ -12,7 +12,8 @@ Prints seconds per step and per reprogramming epoch; writes runs/bench/paper_pro
 """
 import argparse, json, pathlib, time
 import torch
-from mr_ntk.experiment import Experiment, resolve_config, write_json_atomic
+from mr_ntk.core import write_json_atomic
+from mr_ntk.experiment import Experiment, resolve_config
 
 p = argparse.ArgumentParser()
 p.add_argument('--device', default='auto')

@@ -11,8 +11,9 @@ Writes runs/bench/reprogram_offline.{json,md}. Timings are wall-clock on whateve
 """
 import argparse, json, pathlib, time
 import torch, torch.nn as nn
-from mr_ntk import models
-from mr_ntk.experiment import Experiment, resolve_config, write_json_atomic, environment_info
+from mr_ntk import features, train
+from mr_ntk.core import write_json_atomic
+from mr_ntk.experiment import Experiment, resolve_config, environment_info
 from mr_ntk.sweep import parse_value
 
 p = argparse.ArgumentParser()
@@ -33,12 +34,12 @@ def experiment(transform):
 def linear_probe(e):
     "Linear classifier on globally pooled backbone features of the target images, same budget as reprogramming."
     c, (X, y), (Xt, yt) = e.cfg, e.target_train, e.target_test
-    pooled = lambda imgs, split: models.extract_features(e.backbone, imgs, cache_key=dict(probe=split, **e.data_key(f'target_{split}')),
+    pooled = lambda imgs, split: features.extract_features(e.backbone, imgs, cache_key=dict(probe=split, **e.data_key(f'target_{split}')),
                                                          progress=False).mean((2, 3))
     t0 = time.time(); F, Ft = pooled(X, 'train'), pooled(Xt, 'test'); feat_s = time.time() - t0
     torch.manual_seed(c['seed']); lin = nn.Linear(F.shape[1], e.n_target_classes)
-    h = models.fit(lin, (F, y), epochs=c['epochs'], lr=c['lr'], batch_size=c['batch_size'], seed=c['seed'], progress=False)
-    ev = models.evaluate(lin, Ft, yt)
+    h = train.fit(lin, (F, y), epochs=c['epochs'], lr=c['lr'], batch_size=c['batch_size'], seed=c['seed'], progress=False)
+    ev = train.evaluate(lin, Ft, yt)
     return dict(method='(b) linear probe on pooled features', acc=ev['acc'], n_params=sum(q.numel() for q in lin.parameters()),
                 s_per_epoch=sum(r['seconds'] for r in h) / len(h), note=f'+{feat_s:.0f} s feature extraction once')
 

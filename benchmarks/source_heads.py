@@ -10,7 +10,8 @@ the head cache) and `evaluate_source()` scores it on the source test subset. Tra
 Writes runs/bench/source_heads_<source>.{json,md}.
 """
 import argparse, pathlib, statistics, time
-from mr_ntk.experiment import Experiment, resolve_config, write_json_atomic, environment_info
+from mr_ntk.core import write_json_atomic
+from mr_ntk.experiment import Experiment, resolve_config, environment_info
 from mr_ntk.sweep import parse_value
 
 p = argparse.ArgumentParser()

@@ -2,9 +2,10 @@
 import os, subprocess, sys, time
 import pytest, torch
 import skimage.data
-from mr_ntk import models
-from mr_ntk.models import (get_backbone, ConvHead, SourceModel, train_source, evaluate, extract_features,
-                           save_checkpoint, load_checkpoint, tiny_clip_model, image_to_tensor, TINY_CLIP, FEATURE_CACHE)
+from mr_ntk import train as models
+from mr_ntk.models import get_backbone, ConvHead, SourceModel, tiny_clip_model, image_to_tensor, TINY_CLIP
+from mr_ntk.features import train_source, extract_features, FEATURE_CACHE
+from mr_ntk.train import evaluate, save_checkpoint, load_checkpoint
 from mr_ntk.data import get_dataset
 
 

@@ -3,6 +3,7 @@ import pytest, torch, torch.nn as nn
 from mr_ntk.transforms import (VisualPrompt, FCTransform, VPFC, LabelMap, Reprogrammed, make_transform,
                                train_reprogram, load_reprogram, estimate_fc_memory)
 from mr_ntk import models
+from mr_ntk.train import evaluate
 
 
 @pytest.fixture(scope='module')
@@ -45,7 +46,7 @@ def test_train_keeps_source_frozen_and_checkpoint_roundtrips(source, kind, tmp_p
     assert rp2.describe() == rp.describe()
     rp.eval(); rp2.eval()
     with torch.no_grad(): assert torch.equal(rp(X[:5]), rp2(X[:5]))
-    ev = models.evaluate(rp, X, y, device='cpu')
+    ev = evaluate(rp, X, y, device='cpu')
     assert 0 <= ev['acc'] <= 1 and len(ev['per_class_acc']) == 4
 
 
