@@ -9,7 +9,7 @@ __all__ = ['MODES', 'AUTO_ORDER', 'CLOSED_KINDS', 'PRECISION_RULE', 'NtkImpl', '
            'reprogram_ntk', 'vp_ntk', 'fc_ntk', 'precise_spectra', 'reprogram_spectrum', 'cntk_gap', 'head_ntk',
            'conv_head_ntk', 'source_spectrum']
 
-# %% ../nbs/06_ntk.ipynb #08e0ff9b
+# %% ../nbs/06_ntk.ipynb #3b2e9816
 import copy, math, time
 from enum import Enum
 import numpy as np
@@ -20,7 +20,7 @@ from fastcore.basics import patch
 from .core import check_choice
 from .data import balanced_indices
 
-# %% ../nbs/06_ntk.ipynb #e58ca212
+# %% ../nbs/06_ntk.ipynb #8a9d9690
 MODES = ('full', 'trace', 'diagonal')
 
 class NtkImpl(str, Enum):
@@ -31,7 +31,7 @@ class NtkImpl(str, Enum):
     STRUCTURED = 'structured' # ConvHead: per layer, input patches x gradients at the pre-activations
     CLOSED = 'closed'         # Reprogrammed: closed forms from the source model's input gradients
 
-# %% ../nbs/06_ntk.ipynb #35da7882
+# %% ../nbs/06_ntk.ipynb #aa161c83
 def _contract(A:Tensor, # (n1, c, P) Jacobian or gradient features
               B:Tensor, # (n2, c, P)
               mode:str='full') -> Tensor:
@@ -45,7 +45,7 @@ def _swap(K:Tensor, mode:str) -> Tensor:
     "The kernel of the swapped arguments: K(x2, x1) from K(x1, x2)."
     return K.permute(1, 0, 3, 2) if mode == 'full' else K.transpose(0, 1)
 
-# %% ../nbs/06_ntk.ipynb #d3d43d4f
+# %% ../nbs/06_ntk.ipynb #78bc01ad
 def _select_params(model:nn.Module, params:dict|list|None=None) -> dict:
     "Detached dict name -> tensor of the parameters the kernel differentiates."
     named = dict(model.named_parameters())
@@ -57,7 +57,7 @@ def _select_params(model:nn.Module, params:dict|list|None=None) -> dict:
     src = params if isinstance(params, dict) else named
     return {k: src[k].detach() for k in names}
 
-# %% ../nbs/06_ntk.ipynb #e36767de
+# %% ../nbs/06_ntk.ipynb #5473e5c2
 def ntk_memory_estimate(model:nn.Module, params:dict, x:Tensor, # (n, ...) inputs
                         ) -> dict:
     "Outputs `c`, parameter count `P` and bytes of one sample's Jacobian (`c * P * itemsize`)."
@@ -76,7 +76,7 @@ def _pick_chunk(est:dict, n:int, chunk_size, memory_budget_gb:float) -> int:
         f"{2 * chunk_size * per / 2**30:.2f} GB {what}, over memory_budget_gb={memory_budget_gb}; use chunk_size <= {fit} or None")
     return min(n, chunk_size or fit)
 
-# %% ../nbs/06_ntk.ipynb #09d11831
+# %% ../nbs/06_ntk.ipynb #7157053c
 _IMPLS = {} # NtkImpl -> (applies(model, p) -> None | reason, kernel(model, p, x1, x2, mode, chunk_size, memory_budget_gb))
 AUTO_ORDER = (NtkImpl.CLOSED, NtkImpl.STRUCTURED, NtkImpl.JACOBIAN)
 
@@ -92,7 +92,19 @@ def resolve_impl(model:nn.Module, p:dict, method:str|NtkImpl='auto') -> NtkImpl:
     if why: raise ValueError(f"method={m.value!r} {why}; use method='jacobian'")
     return m
 
-# %% ../nbs/06_ntk.ipynb #0c874eb3
+# %% ../nbs/06_ntk.ipynb #c79476e2
+def _check_input(model, name:str, x):
+    "Refuse an empty batch, or inputs the model cannot take, with an error naming the argument and its shape."
+    if x is None: return
+    if not isinstance(x, Tensor): raise TypeError(f"{name} must be a tensor of shape (n, ...), got {type(x).__name__}")
+    if x.ndim == 0 or len(x) == 0: raise ValueError(f"{name} is empty (shape {tuple(x.shape)}): the NTK needs at least one sample")
+    try:
+        with torch.no_grad(): model(x[:1])
+    except Exception as e:
+        raise ValueError(f"{name} of shape {tuple(x.shape)} does not fit the model ({type(e).__name__}: {str(e)[:150]}); "
+                         "pass a batch shaped like the model's input") from None
+
+# %% ../nbs/06_ntk.ipynb #303b2994
 def _ntk(model, p:dict, x1:Tensor, x2, mode:str, method, chunk_size, memory_budget_gb:float) -> Tensor:
     "The one dispatch: check the arguments, move the inputs to the parameters' device, run the implementation."
     check_choice('mode', mode, MODES)
@@ -100,9 +112,10 @@ def _ntk(model, p:dict, x1:Tensor, x2, mode:str, method, chunk_size, memory_budg
     impl = resolve_impl(model, p, method)
     dev = next(iter(p.values())).device
     x1, x2 = x1.to(dev), None if x2 is None else x2.to(dev)
+    for name, x in (('x1', x1), ('x2', x2)): _check_input(model, name, x)
     return _IMPLS[impl][1](model, p, x1, x2, mode, chunk_size, memory_budget_gb).detach()
 
-# %% ../nbs/06_ntk.ipynb #16c19ad6
+# %% ../nbs/06_ntk.ipynb #97e8b194
 def _blocked(block, # (rows: slice, cols: slice|None) -> kernel block; cols=None: the symmetric block of rows
              n1:int, n2:int|None, # n2=None: the symmetric (n1, n1) kernel
              chunk:int, mode:str='full') -> Tensor:
@@ -117,7 +130,7 @@ def _blocked(block, # (rows: slice, cols: slice|None) -> kernel block; cols=None
             if sym and j != i: K[c, r] = _swap(Kb, mode)
     return (K + _swap(K, mode)) / 2 if sym else K
 
-# %% ../nbs/06_ntk.ipynb #f342c587
+# %% ../nbs/06_ntk.ipynb #4830e4c6
 def _jacobian_block(model, p:dict, xa:Tensor, xb, mode:str) -> Tensor:
     "Kernel block from explicit per-sample Jacobians (xb=None: the symmetric block of xa)."
     f = lambda p_, xi: functional_call(model, p_, (xi.unsqueeze(0),)).reshape(-1)
@@ -137,7 +150,7 @@ def _nvp_block(model, p:dict, xa:Tensor, xb, mode:str) -> Tensor:
     K = cols.view(*out.shape, -1, out.shape[1]).permute(0, 2, 1, 3)      # (na, nb, c, c)
     return K if mode == 'full' else (K.diagonal(dim1=2, dim2=3).sum(-1) if mode == 'trace' else K.diagonal(dim1=2, dim2=3))
 
-# %% ../nbs/06_ntk.ipynb #e1d6ef38
+# %% ../nbs/06_ntk.ipynb #e910cba6
 def _autodiff_kernel(block):
     "An implementation from a Jacobian-sized block function, chunked to fit `memory_budget_gb`."
     def kernel(model, p, x1, x2, mode, chunk_size, memory_budget_gb):
@@ -152,7 +165,7 @@ _applies_always = lambda model, p: None
 register_impl(NtkImpl.JACOBIAN, _applies_always, _autodiff_kernel(_jacobian_block))
 register_impl(NtkImpl.NVP, _applies_always, _autodiff_kernel(_nvp_block))
 
-# %% ../nbs/06_ntk.ipynb #f3c151dc
+# %% ../nbs/06_ntk.ipynb #1800c49c
 def empirical_ntk(model:nn.Module, # any module mapping (n, ...) inputs to (n, c) outputs
                   params:dict|list|None=None, # None (all requires_grad), a list of names, or a dict name -> tensor
                   x1:Tensor=None, # (n1, ...) inputs
@@ -164,7 +177,7 @@ def empirical_ntk(model:nn.Module, # any module mapping (n, ...) inputs to (n, c
     "Empirical NTK $J(x_1) J(x_2)^\\top$ of `model` w.r.t. `params`, by the implementation `method` names."
     return _ntk(model, _select_params(model, params), x1, x2, mode, method, chunk_size, memory_budget_gb)
 
-# %% ../nbs/06_ntk.ipynb #dd8fbb9c
+# %% ../nbs/06_ntk.ipynb #f28d566c
 def flatten_kernel(K:Tensor, # (n1,n2,c,c) full kernel, or an (n1,n2) matrix
                    ) -> Tensor: # (n1*c, n2*c)
     "Full kernel as a matrix (sample-major, output-minor)."
@@ -173,7 +186,7 @@ def flatten_kernel(K:Tensor, # (n1,n2,c,c) full kernel, or an (n1,n2) matrix
     n1, n2, c, d = K.shape
     return K.permute(0, 2, 1, 3).reshape(n1 * c, n2 * d)
 
-# %% ../nbs/06_ntk.ipynb #7f7ce0c5
+# %% ../nbs/06_ntk.ipynb #b3172bb0
 def kernel_resolution(dtype:torch.dtype, # the dtype the kernel was computed in
                       lambda_max:float, n:int) -> float:
     "Eigenvalues of an (n x n) kernel below eps(dtype) * lambda_max * n are rounding noise."
@@ -191,7 +204,7 @@ class Spectrum:
     def lambda_max(self) -> float: return self.eigs[-1].item()
     def __len__(self): return len(self.eigs)
 
-# %% ../nbs/06_ntk.ipynb #a953e4d5
+# %% ../nbs/06_ntk.ipynb #758227c9
 @patch(as_prop=True)
 def resolved(self:Spectrum) -> bool: return self.lambda_min > self.resolution
 @patch(as_prop=True)
@@ -205,7 +218,7 @@ def __repr__(self:Spectrum):
     lm = f"{self.lambda_min:.3g}" + ("" if self.resolved else f" (below resolution {self.resolution:.2g})")
     return f"Spectrum(n={len(self)}, lambda_min={lm}, lambda_max={self.lambda_max:.3g}, cond={self.cond:.3g}, erank={self.effective_rank:.3g})"
 
-# %% ../nbs/06_ntk.ipynb #4bef412c
+# %% ../nbs/06_ntk.ipynb #79192d3d
 @patch(as_prop=True)
 def effective_rank(self:Spectrum) -> float:
     "Entropy effective rank exp(H(p)), p = clipped eigenvalues / their sum."
@@ -228,7 +241,7 @@ def spectrum(K:Tensor, # (n,n,c,c) full kernel or (m,m) matrix
     e = torch.linalg.eigvalsh((M.double() + M.double().T) / 2)
     return Spectrum(e, kernel_resolution(dtype or M.dtype, e[-1].item(), len(e)))
 
-# %% ../nbs/06_ntk.ipynb #324c9ba3
+# %% ../nbs/06_ntk.ipynb #3be443d8
 @patch
 def plot_decay(self:Spectrum, ax=None, normalise:bool=False, # divide by lambda_max
                **kw):
@@ -250,7 +263,7 @@ def plot_spectra(spectra:dict, # label (e.g. depth) -> Spectrum
     for k, s in spectra.items(): s.plot_decay(ax=ax, normalise=normalise, label=str(k))
     ax.legend(fontsize=7); return ax
 
-# %% ../nbs/06_ntk.ipynb #e414f1df
+# %% ../nbs/06_ntk.ipynb #0792430c
 def plot_stat(spectra:dict, # label -> Spectrum or list of Spectrum (draws: mean and min/max shown)
               stat:str='lambda_min', ax=None, logy:bool=True):
     "One statistic against the label; lambda_min below the resolution is not plotted, the resolution is ('v')."
@@ -268,7 +281,7 @@ def plot_stat(spectra:dict, # label -> Spectrum or list of Spectrum (draws: mean
     if logy: ax.set_yscale('log')
     return ax
 
-# %% ../nbs/06_ntk.ipynb #e321ab11
+# %% ../nbs/06_ntk.ipynb #728fca75
 def _output_grads(fn, inputs:list, chunk_size:int) -> list:
     "Per-output gradients of fn(*inputs) (n,c) w.r.t. each of `inputs` -> list of (n,c,...)."
     outs = [[] for _ in inputs]
@@ -286,7 +299,7 @@ def input_gradients(source_model, # callable (n,C,S,S) -> (n,c), e.g. a SourceMo
     "Input gradients G(s) = d f(s)/ds, one batched backward pass per output."
     return _output_grads(source_model, [s], chunk_size)[0]
 
-# %% ../nbs/06_ntk.ipynb #eeccd85b
+# %% ../nbs/06_ntk.ipynb #8b0f4983
 def _gram_terms(terms:list, # [(weight (n1,d) or None, A1 (n1,c,...))]: the kernel is sum weight-Gram * contract(A1, A2)
                 terms2:list|None, mode:str) -> Tensor:
     "Kernel from gradient-feature terms, assembled by `_blocked` (terms2=None: the symmetric kernel)."
@@ -310,7 +323,7 @@ def _linear_input(fc, x:Tensor):
     finally: h.remove()
     return u, cap['z'].flatten(1)
 
-# %% ../nbs/06_ntk.ipynb #0dc586f4
+# %% ../nbs/06_ntk.ipynb #d53955e5
 def vp_scale(vp) -> Tensor: # (C,S,S)
     "d s / d delta of a VisualPrompt: sigmoid'(delta) * mask."
     sg = torch.sigmoid(vp.delta.detach())
@@ -336,7 +349,7 @@ def _features(model, x:Tensor, kind:str, chunk_size:int) -> list:
         Gu = torch.stack([torch.autograd.grad(s_, u_, Gs[:, k], retain_graph=True)[0] for k in range(Gs.shape[1])], 1)
     return [(None, Gs * vp_scale(t.vp)), (z, Gu)]
 
-# %% ../nbs/06_ntk.ipynb #d4ed3f70
+# %% ../nbs/06_ntk.ipynb #a87ecacb
 CLOSED_KINDS = ('vp', 'vp_full', 'fc', 'vpfc')
 
 def transform_kind(transform) -> str:
@@ -349,7 +362,7 @@ def transform_params(model) -> dict:
     ids = {id(p) for p in model.transform.parameters() if p.requires_grad}
     return {k: v for k, v in model.named_parameters() if id(v) in ids}
 
-# %% ../nbs/06_ntk.ipynb #e7bf917b
+# %% ../nbs/06_ntk.ipynb #3a4f5818
 def _closed_applies(model, p:dict):
     "None when the closed form gives the NTK of `model` w.r.t. `p`, else why not."
     if not all(hasattr(model, a) for a in ('transform', 'source_model', 'label_map')):
@@ -365,7 +378,7 @@ def _closed_kernel(model, p, x1, x2, mode, chunk_size, memory_budget_gb):
 
 register_impl(NtkImpl.CLOSED, _closed_applies, _closed_kernel)
 
-# %% ../nbs/06_ntk.ipynb #de952cb5
+# %% ../nbs/06_ntk.ipynb #9c74236b
 def reprogram_ntk(model, # a Reprogrammed: .source_model, .transform, .label_map
                   x1:Tensor, # (n1,C,H,W) target images
                   x2:Tensor|None=None, # (n2,C,H,W); None: symmetric kernel of x1
@@ -376,7 +389,7 @@ def reprogram_ntk(model, # a Reprogrammed: .source_model, .transform, .label_map
     "NTK of a reprogrammed model w.r.t. its transform's parameters (closed form or autodiff)."
     return _ntk(model, transform_params(model), x1, x2, mode, method, chunk_size, memory_budget_gb)
 
-# %% ../nbs/06_ntk.ipynb #f1845c30
+# %% ../nbs/06_ntk.ipynb #cdf65848
 def vp_ntk(target_fn, # s (n,C,S,S) -> (n,c_T), i.e. s -> b f_S(s)
            s1:Tensor, # (n1,C,S,S) VP outputs
            scale:Tensor, # (C,S,S) sigmoid'(delta) * mask, see `vp_scale`
@@ -393,7 +406,7 @@ def fc_ntk(target_fn, # u (n,C,S,S) -> (n,c_T)
     f = lambda u, z: [(z, input_gradients(target_fn, u, chunk_size))]
     return _gram_terms(f(u1, z1), None if u2 is None else f(u2, z2), mode)
 
-# %% ../nbs/06_ntk.ipynb #06551d16
+# %% ../nbs/06_ntk.ipynb #efc24be6
 PRECISION_RULE = ("float32 first; recompute from a float64 deep copy of the model when lambda_min <= "
                   "eps32 * lambda_max * N for the full (N = n c) or the traced (N = n) kernel")
 
@@ -404,7 +417,7 @@ def _spectra_in(kernel_fn, model:nn.Module, x:Tensor, dtype:str) -> dict:
     K = kernel_fn(m, x.to(dt))
     return dict(full=spectrum(K), trace=spectrum(K.diagonal(dim1=-2, dim2=-1).sum(-1)))
 
-# %% ../nbs/06_ntk.ipynb #365cc705
+# %% ../nbs/06_ntk.ipynb #4f6df4a1
 def precise_spectra(kernel_fn, # (model, x) -> full (n,n,c,c) kernel
                     model:nn.Module, x:Tensor, # (n, ...) inputs
                     dtype:str='auto') -> dict: # 'auto' (PRECISION_RULE) | 'float32' | 'float64'
@@ -426,7 +439,7 @@ def reprogram_spectrum(model, # a Reprogrammed
     "Spectra of the full and traced reprogramming NTK on `x`, computed by the precision rule."
     return precise_spectra(lambda m, x_: reprogram_ntk(m, x_, mode='full', **kw), model, x, dtype)
 
-# %% ../nbs/06_ntk.ipynb #7f8df5a3
+# %% ../nbs/06_ntk.ipynb #e6396554
 def _diag_conv(T:Tensor, # (P, h, w, h, w) pixel-pair tensor
                ) -> Tensor:
     "Sum over 3x3 offsets o of T(p+o, p'+o), zero outside the map (separable: rows, then columns)."
@@ -439,7 +452,7 @@ def _box(v:Tensor) -> Tensor: # (n, h, w) -> (n, h, w): 3x3 zero-padded box sum
     out = R.clone(); out[:, :, 1:] += R[:, :, :-1]; out[:, :, :-1] += R[:, :, 1:]
     return out
 
-# %% ../nbs/06_ntk.ipynb #6ef2ebcc
+# %% ../nbs/06_ntk.ipynb #0fdbf18f
 def _relu_expect(S:Tensor, # (P,h,w,h,w) covariances of the sample pairs
                  va:Tensor, vb:Tensor, # (P,h,w) variances of each pair's first / second sample
                  same:Tensor): # (k,) pairs of identical samples: rho = 1 on their pixel diagonal
@@ -452,7 +465,7 @@ def _relu_expect(S:Tensor, # (P,h,w,h,w) covariances of the sample pairs
     K = rho.mul(rho).neg_().add_(1).clamp_(min=0).sqrt_().addcmul_(pt, rho).mul_(norm).mul_(1 / (2 * math.pi))
     return K.view(S.shape), pt.mul_(1 / (2 * math.pi)).view(S.shape)
 
-# %% ../nbs/06_ntk.ipynb #de1002fd
+# %% ../nbs/06_ntk.ipynb #22b765ad
 def _cntk_pairs(G:Tensor, # (P,h,w,h,w) channel-mean input products of the sample pairs
                 va:Tensor, vb:Tensor, # (P,h,w) channel-mean squares of each pair's samples
                 same:Tensor, depth:int, w2:float, b2:float) -> Tensor: # (P,)
@@ -467,7 +480,7 @@ def _cntk_pairs(G:Tensor, # (P,h,w,h,w) channel-mean input products of the sampl
         va, vb = [_box(v / 2).mul_(w2 / 9).add_(b2) for v in (va, vb)]
     return Th.mul_(Kd).add_(K).flatten(1).mean(-1).mul_(w2).add_(b2)
 
-# %% ../nbs/06_ntk.ipynb #f35f5cc0
+# %% ../nbs/06_ntk.ipynb #1b999078
 def _cntk_block(xa:Tensor, xb:Tensor|None, # (na,C,h,w), (nb,C,h,w); xb=None: only the pairs a <= b of xa
                 depth:int, sw:float, sb:float, pair_chunk:int|None=None) -> Tensor: # (na, nb)
     "CNTK block between two sets of feature maps, computed over sample pairs in chunks."
@@ -485,7 +498,7 @@ def _cntk_block(xa:Tensor, xb:Tensor|None, # (na,C,h,w), (nb,C,h,w); xb=None: on
     if sym: K[ib, ia] = out
     return K
 
-# %% ../nbs/06_ntk.ipynb #f022f5b9
+# %% ../nbs/06_ntk.ipynb #5db99def
 def cntk_gap(feats1:Tensor, # (n1,C,h,w) backbone feature maps
              feats2:Tensor|None=None, # (n2,C,h,w); None: symmetric kernel of feats1
              depth:int=1, # number of conv3x3 + ReLU layers (>= 1)
@@ -493,12 +506,15 @@ def cntk_gap(feats1:Tensor, # (n1,C,h,w) backbone feature maps
              chunk_size:int|None=None) -> Tensor: # (n1, n2) float64
     "Analytic infinite-width NTK of the ReLU conv3x3 stack + GAP + linear head (per output; full = this x I_c)."
     if depth < 1: raise ValueError(f"depth={depth} is not valid; the CNTK needs depth >= 1 conv layers")
+    for name, f in (('feats1', feats1), ('feats2', feats2)):
+        if f is not None and (f.ndim != 4 or len(f) == 0 or f.shape[1:] != feats1.shape[1:]):
+            raise ValueError(f"{name} has shape {tuple(f.shape)}; cntk_gap needs non-empty (n,C,h,w) feature maps with the same (C,h,w)")
     x1 = feats1.double(); xb = x1 if feats2 is None else feats2.double().to(x1.device)
     cs = chunk_size or max(1, int(2**12 / (x1.shape[-1] * x1.shape[-2])))  # a GEMM block of <= 2^24 pixel pairs
     return _blocked(lambda r, c: _cntk_block(x1[r], None if c is None else xb[c], depth, sw, sb),
                     len(x1), None if feats2 is None else len(xb), cs, 'trace')
 
-# %% ../nbs/06_ntk.ipynb #68fa61b1
+# %% ../nbs/06_ntk.ipynb #c543467d
 def head_ntk(head:nn.Module, # a ConvHead (or any feature -> logits module)
              feats1:Tensor, # (n1,C,h,w) backbone features
              feats2:Tensor|None=None, mode:str='full',
@@ -508,7 +524,7 @@ def head_ntk(head:nn.Module, # a ConvHead (or any feature -> logits module)
     p = _select_params(head, [k for k, _ in head.named_parameters()])
     return _ntk(head, p, feats1, feats2, mode, method, chunk_size, memory_budget_gb)
 
-# %% ../nbs/06_ntk.ipynb #cc5a857d
+# %% ../nbs/06_ntk.ipynb #81ce76d1
 def _conv_head_terms(head:nn.Module, f:Tensor) -> list:
     "Per layer: (input patches u (n,a,P), weight mult, bias mult, output gradients d (n,c,o,P)); readout last."
     f = f.detach().to(head.readout.weight).requires_grad_(True) # the head's device and dtype
@@ -519,7 +535,7 @@ def _conv_head_terms(head:nn.Module, f:Tensor) -> list:
              for l, (u, conv) in enumerate(zip(tr['inputs'], head.convs))]
     return terms + [(tr['pooled'].detach().unsqueeze(-1), *head.scale(head.readout), None)]  # readout: d = identity
 
-# %% ../nbs/06_ntk.ipynb #d64d7255
+# %% ../nbs/06_ntk.ipynb #234c9fe8
 def _layer_kernel(t1, t2, mode:str, c:int) -> Tensor:
     "One layer's contribution to the head NTK in `mode` layout."
     (u1, mw, mb, d1), (u2, _, _, d2) = t1, t2
@@ -531,7 +547,7 @@ def _layer_kernel(t1, t2, mode:str, c:int) -> Tensor:
     K = torch.stack([torch.einsum('jpq,kop,jloq->jkl', M[i], d1[i], d2) for i in range(len(d1))]) # (n1,n2,c,c)
     return K if mode == 'full' else K.diagonal(dim1=2, dim2=3)
 
-# %% ../nbs/06_ntk.ipynb #e580c9fd
+# %% ../nbs/06_ntk.ipynb #9ee03fac
 def _structured_applies(model, p:dict):
     "None when `model` is a ConvHead and `p` holds all its parameters, else why not."
     if not all(callable(getattr(model, a, None)) for a in ('forward_trace', 'scale')):
@@ -553,7 +569,7 @@ def conv_head_ntk(head:nn.Module, # a ConvHead
     "Exact empirical NTK of a ConvHead by structured derivatives (no Jacobian is formed)."
     return head_ntk(head, feats1, feats2, mode, method='structured')
 
-# %% ../nbs/06_ntk.ipynb #a23111d8
+# %% ../nbs/06_ntk.ipynb #c2f65ed2
 def source_spectrum(head:nn.Module, # ConvHead: uses .depth, .sw, .sb, .n_classes for kernel='analytic'
                     feats:Tensor, # (N,C,h,w) backbone features of source samples
                     labels:Tensor, # (N,) source labels
