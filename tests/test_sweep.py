@@ -10,6 +10,9 @@ def sweep(root, *args, **popen_kw):
     "Start `mr_ntk_sweep` (smoke profile) as a separate process."
     cmd = [sys.executable, '-c', 'import sys; from mr_ntk.sweep import main; sys.exit(main())',
            '--root', str(root), '-p', 'profile', 'smoke', *args]
+    # SIGINT back to its default in the child: a shell that starts CI in the background makes children ignore it,
+    # and Python then installs no KeyboardInterrupt handler (the Ctrl-C test would run the sweep to the end)
+    popen_kw.setdefault('preexec_fn', lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen_kw)
 
 @pytest.fixture
