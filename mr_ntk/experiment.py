@@ -30,7 +30,8 @@ PROFILES = dict(
                  lr_search_epochs=2),
     paper=dict(_COMMON, backbone='clip:ViT-B-32', pretrained='openai', source='cifar10', target='svhn', source_size=224,
                inner_size=160, target_size=32, width=512, n_source=None, n_source_test=None, n_target=None,
-               n_target_test=None, source_epochs=30, epochs=60, patience=5, fc_memory_budget_gb=16.),
+               n_target_test=None, source_epochs=30, epochs=60, patience=5, fc_memory_budget_gb=16.,
+               lr_grid=[1e-4, 3e-4, 1e-3], lr_search_epochs=2),   # VP at x100: 0.01 (ILM-VP) to 0.1 (the authors' code)
     smoke=dict(_COMMON, backbone='clip-tiny-random', source='shapes', target='digits', source_size=32, inner_size=16,
                target_size=8, width=16, n_source=300, n_source_test=100, n_target=200, n_target_test=100,
                source_epochs=3, epochs=2, ntk_per_class=2, ntk_draws=2, batch_size=64, progress=False),

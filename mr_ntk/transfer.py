@@ -13,7 +13,7 @@ from .ntk import reprogram_ntk, flatten_kernel
 
 # %% auto #0
 __all__ = ['PREDICT_DTYPES', 'logme_fit', 'logme', 'leep', 'nce', 'hscore', 'ridge_from_trace', 'spectral_filter',
-           'linearised_predict', 'ntk_predict', 'source_outputs', 'transfer_scores']
+           'linearised_predict', 'ntk_predict', 'ntk_predict_by_size', 'source_outputs', 'transfer_scores']
 
 # %% ../nbs/08_transfer.ipynb #a2fe7cce
 def _as_array(a, name:str, ndim:int) -> np.ndarray:
@@ -164,14 +164,15 @@ def spectral_filter(lam:Tensor, # (m,) eigenvalues of K = Theta(X, X)
 # %% ../nbs/08_transfer.ipynb #96c43478
 def linearised_predict(K:Tensor, # (m, m) Theta(X, X), m = n c_T (flatten_kernel layout)
                        Kx:Tensor, # (m*, m) Theta(X*, X)
-                       r:Tensor, # (m,) Y - f_0(X), flattened sample-major
+                       r:Tensor, # (m,) Y - f_0(X), flattened sample-major; or (m, k): k residuals, one decomposition
                        n:int, # training samples
                        ridge:float=0., lr:float|None=None, steps:int|None=None, flow:bool=False,
-                      ) -> tuple: # (change of f on X (m,), change of f on X* (m*,))
+                      ) -> tuple: # (change of f on X (m,) or (m, k), change of f on X* (m*,) or (m*, k))
     "Output changes K a, Theta(X*,X) a of the linearised model, a = U diag(g) U^T r."
     lam, U = torch.linalg.eigh((K + K.T) / 2)
-    a = U @ (spectral_filter(lam, n, ridge, lr, steps, flow) * (U.T @ r))
-    return K @ a, Kx @ a
+    g = spectral_filter(lam, n, ridge, lr, steps, flow)
+    a = U @ (g[:, None] * (U.T @ r.reshape(len(r), -1)))
+    return (K @ a).reshape(-1, *r.shape[1:]), (Kx @ a).reshape(-1, *r.shape[1:])
 
 # %% ../nbs/08_transfer.ipynb #6fb82393
 def _check_targets(y, n:int, c:int, name:str) -> Tensor: # (n,) int64
@@ -228,16 +229,43 @@ def ntk_predict(model:nn.Module, # a `Reprogrammed`: model(x) -> (n, c_T) target
     t0 = time.perf_counter(); _check_options(ridge_rel, lr, steps)
     m, X, Xs, f0, f0s, y, ys = _prepare(model, train, test, dtype)
     K, Kx = _train_test_kernels(m, X, Xs, chunk_size)
-    f0, f0s = f0.double(), f0s.double()
+    out, fs = _predict_from_kernels(K, Kx, f0.double(), f0s.double(), y, ys, ridge_rel, lr, steps, flow)
+    out.update(dtype=dtype, seconds=time.perf_counter() - t0)
+    return {**out, 'pred': fs.cpu(), 'pred0': f0s.double().cpu()} if return_pred else out
+
+def _predict_from_kernels(K, Kx, f0, f0s, y, ys, ridge_rel, lr, steps, flow) -> tuple: # (metrics, predicted test outputs (n*, c))
+    "Linearised prediction from f_0 and from zero (the kernel alone), and their metrics, given the float64 kernels."
     (n, c), ridge = f0.shape, ridge_from_trace(K, (1e-6 if steps is None else 0.) if ridge_rel is None else ridge_rel)
-    dtr, dts = linearised_predict(K, Kx, (nn.functional.one_hot(y, c) - f0).reshape(-1), n, ridge, lr, steps, flow)
-    f, fs = f0 + dtr.view(n, c), f0s + dts.view(-1, c)
-    _, ks = linearised_predict(K, Kx, nn.functional.one_hot(y, c).double().reshape(-1), n, ridge, lr, steps, flow)   # from zero
+    Y = nn.functional.one_hot(y, c).double().reshape(-1)
+    dtr, dts = linearised_predict(K, Kx, torch.stack([Y - f0.reshape(-1), Y], 1), n, ridge, lr, steps, flow)   # from f_0; from zero
+    f, fs, ks = f0 + dtr[:, 0].view(n, c), f0s + dts[:, 0].view(-1, c), dts[:, 1]
     (acc, loss), (_, tr_loss), (acc0, loss0) = _metrics(fs, ys), _metrics(f, y), _metrics(f0s, ys)
     kacc, kloss = _metrics(ks.view(-1, c), ys)
-    out = dict(acc=acc, loss=loss, train_loss=tr_loss, init_acc=acc0, init_loss=loss0, kernel_acc=kacc, kernel_loss=kloss,
-               n_train=n, n_test=len(ys), ridge=ridge, lr=lr, steps=steps, dtype=dtype, seconds=time.perf_counter() - t0)
-    return {**out, 'pred': fs.cpu(), 'pred0': f0s.cpu()} if return_pred else out
+    return dict(acc=acc, loss=loss, train_loss=tr_loss, init_acc=acc0, init_loss=loss0, kernel_acc=kacc, kernel_loss=kloss,
+                n_train=n, n_test=len(ys), ridge=ridge, lr=lr, steps=steps), fs
+
+# %% ../nbs/08_transfer.ipynb #5dea3610
+def ntk_predict_by_size(model:nn.Module, # a `Reprogrammed`, as in `ntk_predict`
+                        train:tuple, # (X, y): ordered so that every prefix train[:k] is a training set you want (e.g. class-balanced)
+                        test:tuple, # (X*, y*) one test set for every size
+                        sizes:list, # training-set sizes k (prefixes of `train`), each 1..len(train)
+                        ridge_rel:float|None=None, lr:float|None=None, steps:int|None=None, flow:bool=False,
+                        chunk_size:int|None=None, dtype:str='float64', # see `ntk_predict`
+                       ) -> list: # of `ntk_predict` dicts, one per size, with 'kernel_seconds' (shared) and 'solve_seconds'
+    "`ntk_predict` on the nested training sets train[:k], from one kernel on the largest of them and the test set."
+    _check_options(ridge_rel, lr, steps)
+    ks = list(sizes)
+    if not ks or any(isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= len(train[0]) for k in ks):
+        raise ValueError(f"sizes={sizes!r} must be a non-empty list of ints in 1..{len(train[0])} (the training set's size)")
+    t0, kmax = time.perf_counter(), max(ks)
+    m, X, Xs, f0, f0s, y, ys = _prepare(model, (train[0][:kmax], train[1][:kmax]), test, dtype)
+    K, Kx = _train_test_kernels(m, X, Xs, chunk_size)
+    f0, f0s, c, t_kernel, out = f0.double(), f0s.double(), f0.shape[1], time.perf_counter() - t0, []
+    for k in ks:   # the kernel is flattened sample-major: the first k samples are its first k c rows and columns
+        t1 = time.perf_counter()
+        r, _ = _predict_from_kernels(K[:k*c, :k*c], Kx[:, :k*c], f0[:k], f0s, y[:k], ys, ridge_rel, lr, steps, flow)
+        out.append(dict(r, dtype=dtype, kernel_seconds=t_kernel, solve_seconds=time.perf_counter() - t1))
+    return out
 
 # %% ../nbs/08_transfer.ipynb #88585ad1
 def _readout_input(head:nn.Module, fmap:Tensor) -> Tensor: # (n, width)
