@@ -10,7 +10,7 @@ the kernel alone) next to the run's measured target accuracy, and per size the w
 of each score with the measured accuracy across the runs, with a plot. Resumable: runs already in the output JSON are
 skipped.
 
-    python benchmarks/ntk_predict_convergence.py --records results/lite0 --out results/ntk_predict_convergence
+    python benchmarks/ntk_predict_convergence.py --records results --out results/ntk_predict_convergence
 """
 import argparse, os, pathlib, time
 import numpy as np, pandas as pd, torch
@@ -23,7 +23,7 @@ from mr_ntk.report import load_records, records_table
 from mr_ntk.transfer import ntk_predict_by_size
 
 p = argparse.ArgumentParser()
-p.add_argument('--records', default='results/lite0', help='a sweep folder (its records/*.json)')
+p.add_argument('--records', default='results', help='a sweep folder (its records/*.json) or a folder of sweeps (every target)')
 p.add_argument('--out', default='results/ntk_predict_convergence')
 p.add_argument('--sizes', type=int, nargs='+', default=[5, 10, 20, 40], help='training images per class (nested)')
 p.add_argument('--n-test', type=int, default=20, help='test images per class')
@@ -64,10 +64,11 @@ for rec in [r for r in ok if r['record_name'] in set(runs.record_name) - have]:
 df = pd.DataFrame(done)
 df = df[df.record_name.isin(runs.record_name) & df.n_per_class.isin(a.sizes)]
 rank = []
-for k, g in df.groupby('n_per_class'):
+scopes = [('all', df)] + ([(f'target {t}', g) for t, g in df.groupby('target')] if df.target.nunique() > 1 else [])
+for (scope, d), (k, g) in [((sc_, d_), kg) for sc_, d_ in scopes for kg in d_.groupby('n_per_class')]:
     for sc in ('pred_acc', 'kernel_acc'):
         if g[sc].nunique() > 1:
-            rank.append(dict(n_per_class=k, score=sc, n_runs=len(g), weighted_tau=stats.weightedtau(g[sc], g['target_acc'])[0],
+            rank.append(dict(scope=scope, n_per_class=k, score=sc, n_runs=len(g), weighted_tau=stats.weightedtau(g[sc], g['target_acc'])[0],
                              spearman=stats.spearmanr(g[sc], g['target_acc'])[0], mean_abs_error=(g[sc] - g['target_acc']).abs().mean(),
                              mean_seconds=(g['kernel_seconds'] + g['solve_seconds']).mean()))
 rank = pd.DataFrame(rank)
@@ -75,19 +76,20 @@ rank.to_csv(out/'ntk_predict_convergence_ranking.csv', index=False)
 df.to_csv(out/'ntk_predict_convergence.csv', index=False)
 
 fig, axs = plt.subplots(1, 2, figsize=(9, 3.4))
-for (t, d, s), g in df.groupby(['transform', 'depth', 'seed']):
-    line = axs[0].plot(g.n_per_class, g.pred_acc, marker='o', lw=1, label=f'{t} d{d} s{s}')[0]
+for (tg, t, d, s), g in df.groupby(['target', 'transform', 'depth', 'seed']):
+    line = axs[0].plot(g.n_per_class, g.pred_acc, marker='o', lw=1, label=f'{tg} {t} d{d} s{s}')[0]
     axs[0].axhline(g.target_acc.iloc[0], color=line.get_color(), ls=':', lw=.8)
 axs[0].set(xscale='log', xlabel='NTK training images per class', ylabel='predicted test accuracy (dotted: measured)', ylim=(0, 1))
 axs[0].legend(fontsize=5, ncol=2)
-for sc, g in (rank.groupby('score') if len(rank) else []): axs[1].plot(g.n_per_class, g.weighted_tau, marker='o', label=sc)
+for (scope, sc), g in (rank.groupby(['scope', 'score']) if len(rank) else []):
+    axs[1].plot(g.n_per_class, g.weighted_tau, marker='o', ls='-' if scope == 'all' else ':', label=f'{sc} ({scope})')
 axs[1].axhline(.8, color='k', ls='--', lw=.8, label='issue target 0.8'); axs[1].set(xscale='log', xlabel='NTK training images per class',
                                                                               ylabel='weighted tau with measured accuracy', ylim=(-1, 1))
 axs[1].legend(fontsize=6)
 fig.suptitle(f"NTK predictor vs training-set size: {', '.join(sorted(df.backbone.unique()))} -> {', '.join(sorted(df.target.unique()))}, "
              f"{df.record_name.nunique()} converged runs, test {a.n_test}/class, ridge_rel {st['ridge_rel']}, {st['dtype']} gradients", fontsize=7)
 fig.tight_layout(); fig.savefig(out/'ntk_predict_convergence.png', dpi=110)
-cols = ['n_per_class', 'score', 'n_runs', 'weighted_tau', 'spearman', 'mean_abs_error', 'mean_seconds']
+cols = ['scope', 'n_per_class', 'score', 'n_runs', 'weighted_tau', 'spearman', 'mean_abs_error', 'mean_seconds']
 fmt = lambda v: f'{v:.3f}' if isinstance(v, float) else str(v)
 md = '\n'.join(['| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)] +
                 ['| ' + ' | '.join(fmt(r[c]) for c in cols) + ' |' for r in rank.to_dict('records')]) if len(rank) else '(fewer than 2 runs: no ranking)'

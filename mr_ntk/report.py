@@ -35,7 +35,7 @@ def load_records(folder) -> tuple: # -> (complete, failed, bad): lists of record
 # %% ../nbs/11_report.ipynb #3177befa
 _CONFIG_COLS = ('profile', 'backbone', 'source', 'target', 'source_size', 'depth', 'transform', 'fc_init', 'label_map', 'seed', 'loss',
                 'n_source', 'n_target', 'epochs')
-_ARM_COLS = ('backbone', 'transform', 'fc_init', 'label_map') # the unit tables and figures group by: whichever of these vary
+_ARM_COLS = ('target', 'backbone', 'transform', 'fc_init', 'label_map') # the unit tables and figures group by: whichever of these vary
 
 def _row(r:dict) -> dict:
     "One record as a flat row; a lambda_min below its kernel's numerical resolution becomes NaN (its bound kept apart)."
@@ -166,9 +166,11 @@ def claims_table(df:pd.DataFrame, n_boot:int=2000,
     for (bb, size), g in source_heads_table(df, heads).groupby(['backbone', 'source_size']):
         rows.append(_depth_effect('source accuracy rises with depth', f'{bb} @ {size}px', g, 'source_acc', n_boot))
     for arm, g in df.groupby('arm'): rows.append(_depth_effect('target accuracy rises with depth', arm, g, 'target_acc', n_boot))
-    for bb, g in df.groupby('backbone'):
-        vp = g[g['transform'] == 'vp'][['depth', 'seed', 'target_acc']]
-        for arm, fc in g[g['transform'] == 'fc'].groupby('arm'): rows.append(_vp_vs_fc(f'{bb}: vp vs {arm}', vp, fc[['depth', 'seed', 'target_acc']], n_boot))
+    cols = ['depth', 'seed', 'target_acc']
+    for (bb, _), g in df.groupby(['backbone', 'target']):   # pairs never cross a backbone, a target or a label map
+        for vp_arm, vp in g[g['transform'] == 'vp'].groupby('arm'):
+            for fc_arm, fc in g[g['transform'] == 'fc'].groupby('arm'):
+                if vp['label_map'].iloc[0] == fc['label_map'].iloc[0]: rows.append(_vp_vs_fc(f'{bb}: {vp_arm} vs {fc_arm}', vp[cols], fc[cols], n_boot))
     for arm, g in df.groupby('arm'):
         ok = g[['target_ntk_full.lambda_min', 'target_acc']].dropna()
         if len(ok) >= 3 and ok.nunique().min() > 1:
@@ -241,7 +243,9 @@ def _set_log(ax, axis:str, values):
 def _label(df) -> str:
     "Title: backbone(s), data, budget and seeds, and a warning when any backbone was randomly initialised."
     r, bbs = df.iloc[0], ', '.join(sorted(df['backbone'].astype(str).unique()))
-    s = (f"{bbs}: {r['source']} ({r['n_source']} imgs, {r['source_size']}px) -> {r['target']} ({r['n_target']} imgs); "
+    n = lambda v: 'all' if v is None or pd.isna(v) else int(v)
+    tgts = ', '.join(sorted({f"{t} ({n(k)} imgs)" for t, k in zip(df['target'], df['n_target'])}))
+    s = (f"{bbs}: {r['source']} ({n(r['n_source'])} imgs, {r['source_size']}px) -> {tgts}; "
          f"epoch cap {r['epochs']}; seeds {sorted(df['seed'].unique().tolist())}; converged runs only")
     return s + ('  [RANDOM-INIT backbone: not a pretrained result]' if not df['pretrained'].all() else '')
 
