@@ -12,9 +12,9 @@ from . import core, data, models, train, features, transforms, ntk, transfer
 from .core import check_choice, write_json_atomic
 
 # %% auto #0
-__all__ = ['PROFILES', 'SETTINGS', 'IDENTITY_EXCLUDED', 'PREDICTOR_SETTINGS', 'RECORD_FIELDS', 'RECORD_METRICS',
-           'validate_config', 'config_id', 'run_name', 'resolve_config', 'check_notebook_params', 'environment_info',
-           'Experiment', 'add_predictors', 'is_complete_record', 'config_id_of']
+__all__ = ['PROFILES', 'SETTINGS', 'IDENTITY_EXCLUDED', 'SAMPLE_SIZES', 'ALL', 'PREDICTOR_SETTINGS', 'RECORD_FIELDS',
+           'RECORD_METRICS', 'validate_config', 'config_id', 'run_name', 'resolve_config', 'check_notebook_params',
+           'environment_info', 'Experiment', 'add_predictors', 'is_complete_record', 'config_id_of']
 
 # %% ../nbs/09_experiment.ipynb #a7198194
 _COMMON = dict(label_map='identity', transform='vp', fc_init='resize', loss='ce', seed=0, data_seed=0, depth=2, max_depth=6,
@@ -98,12 +98,16 @@ def run_name(cfg:dict) -> str:
     return f"{prefix}_{config_id(cfg)}"
 
 # %% ../nbs/09_experiment.ipynb #2a02c685
+SAMPLE_SIZES = ('n_source', 'n_source_test', 'n_target', 'n_target_test') # None in a config: the whole split
+ALL = 'all' # the value that asks for the whole split from a notebook or the command line (where None keeps the profile's)
+
 def resolve_config(profile:str='offline', # a key of `PROFILES`
-                   **overrides) -> dict: # settings to change; `None` keeps the profile's value
+                   **overrides) -> dict: # settings to change; `None` keeps the profile's value; `ALL` for a whole split
     "The profile's settings updated with the non-`None` overrides, validated, with `config_id` and `record_name`."
     cfg = dict(PROFILES[check_choice('profile', profile, PROFILES)], profile=profile)
     if bad := sorted(set(overrides) - set(cfg)): raise TypeError(f"unknown setting(s) {bad}; valid: {sorted(cfg)}")
     cfg.update({k: v for k, v in overrides.items() if v is not None})
+    cfg.update({k: None for k in SAMPLE_SIZES if cfg[k] == ALL})
     if isinstance(cfg['lr_grid'], tuple): cfg['lr_grid'] = list(cfg['lr_grid'])
     validate_config(cfg)
     return dict(cfg, config_id=config_id(cfg), record_name=run_name(cfg))
@@ -142,16 +146,22 @@ class Experiment:
         finally: self.timings[step] = round(self.timings.get(step, 0.) + time.time() - t0, 3)
 
 # %% ../nbs/09_experiment.ipynb #135e1171
+def _subset(c:dict, role:str, split:str, size:str, kw:dict):
+    "The `role` dataset's `split` with `c[size]` images; a size the dataset cannot give names the setting to change."
+    try: return data.get_dataset(c[role], split, n=c[size], **kw)
+    except ValueError as e:
+        if c[size] is None or 'samples available' not in str(e): raise
+        raise ValueError(f"{size}={c[size]} does not fit {role}={c[role]!r}: {e}. Pass a smaller {size}, or {size}={ALL!r} for the "
+                         f"whole split (papermill -p {size} {ALL}, mr_ntk_sweep -p {size} {ALL})") from None
+
 @patch
 def load_data(self:Experiment):
     "Source and target train/test subsets (images at native resolution)."
     c = self.cfg
     kw = dict(seed=c['data_seed'], root=c['data_root'], download=c['download'])
     with self.timed('data'):
-        self.source_train = data.get_dataset(c['source'], 'train', n=c['n_source'], **kw)
-        self.source_test = data.get_dataset(c['source'], 'test', n=c['n_source_test'], **kw)
-        self.target_train = data.get_dataset(c['target'], 'train', n=c['n_target'], **kw)
-        self.target_test = data.get_dataset(c['target'], 'test', n=c['n_target_test'], **kw)
+        self.source_train, self.source_test = _subset(c, 'source', 'train', 'n_source', kw), _subset(c, 'source', 'test', 'n_source_test', kw)
+        self.target_train, self.target_test = _subset(c, 'target', 'train', 'n_target', kw), _subset(c, 'target', 'test', 'n_target_test', kw)
     self.n_source_classes, self.n_target_classes = data.n_classes(c['source']), data.n_classes(c['target'])
     return self
 
