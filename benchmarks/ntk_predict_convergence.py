@@ -65,9 +65,9 @@ df = pd.DataFrame(done)
 df = df[df.record_name.isin(runs.record_name) & df.n_per_class.isin(a.sizes)]
 rank = []
 scopes = [('all', df)] + ([(f'target {t}', g) for t, g in df.groupby('target')] if df.target.nunique() > 1 else [])
-for (scope, d), (k, g) in [((sc_, d_), kg) for sc_, d_ in scopes for kg in d_.groupby('n_per_class')]:
-    for sc in ('pred_acc', 'kernel_acc'):
-        if g[sc].nunique() > 1:
+for scope, runs_in_scope in scopes:
+    for k, g in runs_in_scope.groupby('n_per_class'):
+        for sc in [c for c in ('pred_acc', 'kernel_acc') if g[c].nunique() > 1]:
             rank.append(dict(scope=scope, n_per_class=k, score=sc, n_runs=len(g), weighted_tau=stats.weightedtau(g[sc], g['target_acc'])[0],
                              spearman=stats.spearmanr(g[sc], g['target_acc'])[0], mean_abs_error=(g[sc] - g['target_acc']).abs().mean(),
                              mean_seconds=(g['kernel_seconds'] + g['solve_seconds']).mean()))
