@@ -5,6 +5,7 @@
 # %% ../nbs/10_sweep.ipynb #92d45dd0
 from __future__ import annotations
 import argparse, ast, datetime, itertools, json, os, socket, sys, traceback
+import pandas as pd
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from tqdm.auto import tqdm
@@ -15,7 +16,7 @@ from .experiment import Experiment, resolve_config, is_complete_record
 # %% auto #0
 __all__ = ['RUNNERS', 'SLURM_OPTIONS', 'parse_value', 'sweep_grid', 'plan', 'record_path', 'record_status', 'failure_record',
            'check_manifest', 'default_notebook', 'run_papermill', 'run_inprocess', 'run_point', 'run_sweep',
-           'run_chunk', 'slurm_executor', 'main']
+           'run_chunk', 'slurm_executor', 'record_seconds', 'sweep_status', 'status_summary', 'main']
 
 # %% ../nbs/10_sweep.ipynb #12feadde
 def parse_value(text:str):
@@ -64,16 +65,21 @@ def failure_record(cfg:dict, exc:BaseException) -> dict:
                 error=f"{ename}: {evalue}", traceback=tb, created=datetime.datetime.now().isoformat(timespec='seconds'))
 
 # %% ../nbs/10_sweep.ipynb #e3ae4146
+def _manifest_mismatch(sweep_dir:Path, params:dict) -> str|None:
+    "Why `params` cannot resume this sweep folder (it was started with other shared settings), or None."
+    p = Path(sweep_dir)/'sweep.json'
+    if not p.exists(): return None
+    old = json.loads(p.read_text())['params']
+    if old == params: return None
+    return (f"sweep folder {str(sweep_dir)!r} was started with params={old}, not {params}: "
+            "pass the same -p settings to resume, or choose another --name")
+
 def check_manifest(sweep_dir:Path, params:dict):
     "Write `sweep.json` on the first call; refuse to resume a folder started with other shared settings (under a lock)."
     p = Path(sweep_dir)/'sweep.json'; p.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(Path(sweep_dir)/'.sweep.lock'), timeout=60):
-        if p.exists():
-            old = json.loads(p.read_text())['params']
-            if old != params:
-                raise ValueError(f"sweep folder {str(sweep_dir)!r} was started with params={old}, not {params}: "
-                                 "pass the same -p settings to resume, or choose another --name")
-        else: write_json_atomic(p, dict(params=params, created=datetime.datetime.now().isoformat(timespec='seconds')))
+        if msg := _manifest_mismatch(sweep_dir, params): raise ValueError(msg)
+        if not p.exists(): write_json_atomic(p, dict(params=params, created=datetime.datetime.now().isoformat(timespec='seconds')))
 
 # %% ../nbs/10_sweep.ipynb #827f0c81
 def default_notebook() -> Path:
@@ -230,6 +236,40 @@ def _collect(jobs, chunks, counts, sweep_dir, progress):
     return counts
 
 # %% ../nbs/10_sweep.ipynb #113fff42
+def record_seconds(path) -> float|None:
+    "Seconds the run behind a record took (the sum of its `timings`); None when it has none or cannot be read."
+    try: t = json.loads(Path(path).read_text()).get('timings')
+    except (OSError, ValueError, AttributeError): return None
+    return float(sum(t.values())) if isinstance(t, dict) and t else None
+
+def sweep_status(sweep_dir, # the sweep's folder
+                 grid:list, # grid points from `sweep_grid`
+                 params:dict|None=None) -> pd.DataFrame: # the sweep's shared settings
+    "One row per grid point: its axes, status ('ok', 'failed', 'todo'), seconds run and, if unfinished, estimated seconds."
+    sweep_dir, params = Path(sweep_dir).resolve(), dict(params or {})
+    if msg := _manifest_mismatch(sweep_dir, params): raise ValueError(msg)
+    rows = []
+    for pt, c in zip(grid, plan(sweep_dir, grid, params)):
+        st = record_status(record_path(c), c['config_id']) or 'todo'
+        rows.append({**pt, 'status': st, 'seconds': record_seconds(record_path(c)) if st == 'ok' else None, 'record': c['record_name']})
+    df = pd.DataFrame(rows)
+    median = df[df['status'] == 'ok'].groupby('transform')['seconds'].median()
+    df['estimate_seconds'] = [None if s == 'ok' else median.get(t) for t, s in zip(df['transform'], df['status'])]
+    return df
+
+def status_summary(df:pd.DataFrame) -> str:
+    "One line from `sweep_status`: points done and their hours, points left and their estimated hours."
+    done, left = df[df['status'] == 'ok'], df[df['status'] != 'ok']
+    line = f"{len(done)} of {len(df)} points done ({done['seconds'].sum()/3600:.2f} h recorded)"
+    if (n_failed := int((df['status'] == 'failed').sum())): line += f", {n_failed} failed"
+    if left.empty: return line + '; nothing left'
+    known = left['estimate_seconds'].notna()
+    line += f"; {len(left)} left: about {left.loc[known, 'estimate_seconds'].sum()/3600:.2f} h for {int(known.sum())} of them"
+    line += " (median of this sweep's finished runs of the same transform)"
+    if (unknown := sorted(left.loc[~known, 'transform'].unique())): line += f"; no estimate for {unknown} (no finished run yet)"
+    return line
+
+# %% ../nbs/10_sweep.ipynb #3bc1abec
 def _parser():
     ap = argparse.ArgumentParser(prog='mr_ntk_sweep', description="Run a resumable grid of nbs/exp_depth.ipynb runs into runs/<name>/. "
                                  "Rerun the same command to resume: finished runs are skipped.")
@@ -248,6 +288,7 @@ def _parser():
     ap.add_argument('--notebook', default=None, help='experiment notebook (default: nbs/exp_depth.ipynb)')
     ap.add_argument('--timeout', type=int, default=None, help='per-cell timeout in seconds (papermill)')
     ap.add_argument('--no-retry-failed', action='store_true', help='skip points whose record says failed')
+    ap.add_argument('--status', action='store_true', help='print what is done and what is left (with a time estimate), run nothing')
     sl = ap.add_argument_group('SLURM (--executor slurm, through submitit)')
     sl.add_argument('--executor', default='local', choices=['local', 'slurm'], help='run here (default) or as SLURM jobs')
     sl.add_argument('--partition', default=None, help='SLURM partition (default: the cluster default)')
@@ -273,6 +314,11 @@ def main(argv=None):
     params = {k: parse_value(v) for k, v in a.param}
     axes = {g[0]: [parse_value(v) for v in g[1:]] for g in a.grid}
     grid = sweep_grid(a.depths, a.transforms, a.seeds, a.label_maps, **axes)
+    if a.status:
+        df = sweep_status(Path(a.root)/a.name, grid, params)
+        print(df.drop(columns='record').to_string(index=False, na_rep='-', float_format=lambda x: f'{x:.0f}'))
+        print(f"sweep {Path(a.root)/a.name}: {status_summary(df)}")
+        return 0
     kw = dict(notebook=a.notebook, timeout=a.timeout) if a.runner == 'papermill' else {}
     counts = run_sweep(Path(a.root)/a.name, grid, params, runner=a.runner, workers=a.workers, retry_failed=not a.no_retry_failed,
                        executor=a.executor, slurm=_slurm_options(a) if a.executor == 'slurm' else None, **kw)
