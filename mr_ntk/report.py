@@ -13,9 +13,10 @@ from .experiment import is_complete_record, config_id
 
 # %% auto #0
 __all__ = ['SUMMARY_METRICS', 'PREDICTORS', 'OUTCOMES', 'MIN_RUNS_CORR', 'TREND_METRICS', 'MIN_RUNS_PER_GROUP', 'MIN_PAIRS',
-           'SCORES', 'load_records', 'records_table', 'summary_table', 'spearman_ci', 'spectrum_correlations',
-           'depth_trends', 'source_heads_table', 'claims_table', 'load_source_heads', 'predictor_table',
-           'plot_predicted', 'plot_vs_depth', 'plot_eigen_decay', 'plot_scatter', 'write_report', 'plot_source_heads']
+           'SCORES', 'LOWER_IS_BETTER', 'load_records', 'records_table', 'summary_table', 'spearman_ci',
+           'spectrum_correlations', 'depth_trends', 'source_heads_table', 'claims_table', 'load_source_heads',
+           'predictor_table', 'plot_predicted', 'plot_vs_depth', 'plot_eigen_decay', 'plot_scatter', 'write_report',
+           'plot_source_heads']
 
 # %% ../nbs/11_report.ipynb #e5a7c059
 def load_records(folder) -> tuple: # -> (complete, failed, bad): lists of records; bad: (path, reason) pairs
@@ -190,11 +191,13 @@ def load_source_heads(folder) -> pd.DataFrame:
     return t[t['converged'].astype(bool)].reset_index(drop=True)
 
 # %% ../nbs/11_report.ipynb #e2f278bd
-SCORES = ('pred.ntk_pred_acc', 'pred.ntk_kernel_acc', 'pred.logme', 'pred.leep', 'pred.nce', 'pred.hscore',
+SCORES = ('pred.ntk_pred_acc', 'pred.ntk_kernel_acc', 'pred.ntk_alignment', 'pred.ntk_complexity',
+          'pred.logme', 'pred.leep', 'pred.nce', 'pred.hscore',
           'target_ntk_full.lambda_min',
           'target_ntk_full.trace', 'target_ntk_full.effective_rank')
-_COST = {'pred.ntk_pred_acc': 'pred.ntk_s', 'pred.ntk_kernel_acc': 'pred.ntk_s', 'pred.logme': 'pred.logme_s',
-         'pred.leep': 'pred.leep_s', 'pred.nce': 'pred.nce_s',
+LOWER_IS_BETTER = ('pred.ntk_complexity',)   # ranked negated
+_COST = {'pred.ntk_pred_acc': 'pred.ntk_s', 'pred.ntk_kernel_acc': 'pred.ntk_s', 'pred.ntk_alignment': 'pred.ntk_s',
+         'pred.ntk_complexity': 'pred.ntk_s', 'pred.logme': 'pred.logme_s', 'pred.leep': 'pred.leep_s', 'pred.nce': 'pred.nce_s',
          'pred.hscore': 'pred.hscore_s', 'target_ntk_full.lambda_min': 'target_ntk_seconds'}
 
 def _wtau(x, y) -> float: return float(stats.weightedtau(x, y)[0])
@@ -211,13 +214,14 @@ def predictor_table(df:pd.DataFrame, n_boot:int=2000, outcome:str='target_acc') 
         for sc in [c for c in SCORES if c in g]:
             ok = g[[sc, outcome]].dropna()
             if len(ok) < 3 or ok[sc].nunique() < 2: continue
-            x, y = ok[sc].to_numpy(float), ok[outcome].to_numpy(float)
+            x, y = ok[sc].to_numpy(float) * (-1 if sc in LOWER_IS_BETTER else 1), ok[outcome].to_numpy(float)
             tau, lo, hi = _boot(lambda i: _wtau(x[i], y[i]), [np.arange(len(x))], n_boot)
             if len(x) < MIN_RUNS_CORR: lo = hi = np.nan   # same rule as `spearman_ci`
             r = spearman_ci(x, y, n_boot)
             cost = g.loc[ok.index, _COST[sc]] if _COST.get(sc) in g else pd.Series(np.nan, ok.index)
             share = (cost / g.loc[ok.index, 'training_seconds'].replace(0, np.nan)).mean() if 'training_seconds' in g else np.nan
-            rows.append(dict(scope=scope, score=sc, weighted_tau=tau, tau_ci_low=lo, tau_ci_high=hi, spearman=r['rho'],
+            rows.append(dict(scope=scope, score=sc, direction='lower is better' if sc in LOWER_IS_BETTER else 'higher is better',
+                             weighted_tau=tau, tau_ci_low=lo, tau_ci_high=hi, spearman=r['rho'],
                              rho_ci_low=r['ci_low'], rho_ci_high=r['ci_high'], n_configs=len(x), mean_cost_s=cost.mean(),
                              cost_share_of_training=share))
     out = pd.DataFrame(rows)

@@ -13,7 +13,8 @@ from .ntk import reprogram_ntk, flatten_kernel
 
 # %% auto #0
 __all__ = ['PREDICT_DTYPES', 'logme_fit', 'logme', 'leep', 'nce', 'hscore', 'ridge_from_trace', 'spectral_filter',
-           'linearised_predict', 'ntk_predict', 'ntk_predict_by_size', 'source_outputs', 'transfer_scores']
+           'linearised_predict', 'kernel_alignment', 'ntk_complexity', 'ntk_predict', 'ntk_predict_by_size',
+           'source_outputs', 'transfer_scores']
 
 # %% ../nbs/08_transfer.ipynb #a2fe7cce
 def _as_array(a, name:str, ndim:int) -> np.ndarray:
@@ -189,6 +190,40 @@ def _check_options(ridge_rel, lr, steps):
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0: raise ValueError(f"steps={steps!r} must be an int >= 0 (or None: converged)")
     if lr is None or not lr > 0: raise ValueError(f"lr={lr!r} must be > 0 when steps={steps} is given")
 
+# %% ../nbs/08_transfer.ipynb #c3b32592
+def _label_kernel_inputs(K:Tensor, y, c:int) -> tuple: # (n, labels (n,) int64)
+    "Check that K is (n c, n c) for c outputs and the labels fit it."
+    if K.ndim != 2 or K.shape[0] != K.shape[1] or K.shape[0] % c:
+        raise ValueError(f"K has shape {tuple(K.shape)}; expected (n*c, n*c) for c={c} outputs (ntk.flatten_kernel layout)")
+    n = len(K) // c
+    return n, _check_targets(y, n, c, 'y').to(K.device)
+
+def kernel_alignment(K:Tensor, # (n c, n c) Theta(X, X), flatten_kernel layout (sample-major)
+                     y, # (n,) labels 0..c-1
+                     c:int, # outputs per sample (c_T)
+                    ) -> float: # in [-1, 1]
+    "Centred alignment of the output-summed kernel with the label kernel Y Y^T (Cortes et al. 2012)."
+    n, y = _label_kernel_inputs(K, y, c)
+    Ks = K.double().reshape(n, c, n, c).diagonal(dim1=1, dim2=3).sum(-1)
+    Y = nn.functional.one_hot(y, c).double()
+    center = lambda M: M - M.mean(0, keepdim=True) - M.mean(1, keepdim=True) + M.mean()
+    Kc, Lc = center(Ks), center(Y @ Y.T)
+    den = (Kc.norm() * Lc.norm()).item()
+    if not den > 0: raise ValueError("kernel_alignment is undefined: the centred kernel or the centred label kernel is zero "
+                                     "(a constant kernel, or a single class in y)")
+    return (Kc * Lc).sum().item() / den
+
+def ntk_complexity(K:Tensor, # (n c, n c) Theta(X, X), flatten_kernel layout
+                   y, # (n,) labels 0..c-1
+                   c:int, # outputs per sample
+                   ridge:float=0., # lambda added to K's eigenvalues (0: pseudo-inverse cutoff)
+                  ) -> float:
+    "sqrt(2 y^T (K + ridge I)^{-1} y / n), y the flattened one-hot labels (Arora et al. 2019)."
+    n, y = _label_kernel_inputs(K, y, c)
+    lam, U = torch.linalg.eigh((K.double() + K.double().T) / 2)
+    q = (U.T @ nn.functional.one_hot(y, c).double().reshape(-1)) ** 2
+    return (2 * (spectral_filter(lam, n, ridge) * q).sum().item() / n) ** 0.5
+
 # %% ../nbs/08_transfer.ipynb #4273fedb
 PREDICT_DTYPES = ('float32', 'float64')
 
@@ -206,14 +241,14 @@ def _prepare(model:nn.Module, train:tuple, test:tuple, dtype:str='float64') -> t
 def _metrics(f:Tensor, y:Tensor) -> tuple: # (accuracy of argmax, (1/2n)||f - onehot(y)||^2)
     return (f.argmax(1) == y).double().mean().item(), (f - nn.functional.one_hot(y, f.shape[1])).pow(2).sum().item() / (2 * len(y))
 
-# %% ../nbs/08_transfer.ipynb #c3b32592
+# %% ../nbs/08_transfer.ipynb #c05fcfcb
 def _train_test_kernels(m:nn.Module, X:Tensor, Xs:Tensor, chunk_size) -> tuple: # float64 (K (nc, nc), Kx (n*c, nc))
     "K = Theta(X, X) and Theta(X*, X) as blocks of one symmetric kernel on [X; X*]: every image's gradients computed once."
     K_all = flatten_kernel(reprogram_ntk(m, torch.cat([X, Xs]), chunk_size=chunk_size)).double()
     nc = len(X) * (len(K_all) // (len(X) + len(Xs)))   # c_T outputs per image
     return K_all[:nc, :nc], K_all[nc:, :nc]
 
-# %% ../nbs/08_transfer.ipynb #c99985b7
+# %% ../nbs/08_transfer.ipynb #0899e57d
 def ntk_predict(model:nn.Module, # a `Reprogrammed`: model(x) -> (n, c_T) target logits; not modified
                 train:tuple, # (X (n,C,H,W), y (n,)) target training set, labels 0..c_T-1
                 test:tuple, # (X* (n*,C,H,W), y* (n*,)) target test set
@@ -242,9 +277,10 @@ def _predict_from_kernels(K, Kx, f0, f0s, y, ys, ridge_rel, lr, steps, flow) -> 
     (acc, loss), (_, tr_loss), (acc0, loss0) = _metrics(fs, ys), _metrics(f, y), _metrics(f0s, ys)
     kacc, kloss = _metrics(ks.view(-1, c), ys)
     return dict(acc=acc, loss=loss, train_loss=tr_loss, init_acc=acc0, init_loss=loss0, kernel_acc=kacc, kernel_loss=kloss,
+                alignment=kernel_alignment(K, y, c), complexity=ntk_complexity(K, y, c, ridge),
                 n_train=n, n_test=len(ys), ridge=ridge, lr=lr, steps=steps), fs
 
-# %% ../nbs/08_transfer.ipynb #5dea3610
+# %% ../nbs/08_transfer.ipynb #80b65f56
 def ntk_predict_by_size(model:nn.Module, # a `Reprogrammed`, as in `ntk_predict`
                         train:tuple, # (X, y): ordered so that every prefix train[:k] is a training set you want (e.g. class-balanced)
                         test:tuple, # (X*, y*) one test set for every size
@@ -294,7 +330,7 @@ def source_outputs(model:nn.Module, # a `Reprogrammed` (.transform, .source_mode
     finally: hook.remove()
     return torch.cat(feats).double().cpu().numpy(), torch.cat(logits).double().softmax(1).cpu().numpy()
 
-# %% ../nbs/08_transfer.ipynb #a066998b
+# %% ../nbs/08_transfer.ipynb #ef8f5e1e
 def transfer_scores(model:nn.Module, # a `Reprogrammed` at initialisation (its transform is a_theta0)
                     train:tuple, # (X (n,C,H,W), y (n,)) target training set: the estimators' data and the NTK's training set
                     test:tuple, # (X*, y*) target test set for the NTK prediction
@@ -310,5 +346,5 @@ def transfer_scores(model:nn.Module, # a `Reprogrammed` at initialisation (its t
         t0 = time.perf_counter(); out[name] = fn(*args); out[f'{name}_s'] = t_feat + time.perf_counter() - t0
     r = ntk_predict(model, train, test, ridge_rel, lr, steps, chunk_size=chunk_size, dtype=dtype)
     return dict(ntk_pred_acc=r['acc'], ntk_pred_loss=r['loss'], ntk_kernel_acc=r['kernel_acc'], ntk_kernel_loss=r['kernel_loss'],
-                ntk_s=r['seconds'], ntk_ridge=r['ridge'], ntk_dtype=r['dtype'],
+                ntk_alignment=r['alignment'], ntk_complexity=r['complexity'], ntk_s=r['seconds'], ntk_ridge=r['ridge'], ntk_dtype=r['dtype'],
                 init_acc=r['init_acc'], n_train=r['n_train'], n_test=r['n_test'], **out)
