@@ -307,8 +307,7 @@ def write_report(folder, # a sweep folder, or a folder of sweeps (e.g. results/)
                                         columns=['record_name', 'reason']))
     for k, t in tables.items(): t.to_csv(out/f'{k}.csv', index=k == 'summary')
     figs = dict(depth=_depth_figure(df, source_heads_table(df, heads)), decay=_decay_figure([r for r in ok if r['record_name'] in set(df.record_name)], df), scatter=_scatter_figure(df))
-    if 'pred.ntk_pred_acc' in df and df['pred.ntk_pred_acc'].notna().any():
-        ax = plot_predicted(df.dropna(subset=['pred.ntk_pred_acc'])); ax.set_title(_label(df), fontsize=6); figs['predicted'] = ax.figure
+    if 'pred.ntk_pred_acc' in df and df['pred.ntk_pred_acc'].notna().any(): figs['predicted'] = _predicted_figure(df)
     for k, f in figs.items(): f.savefig(out/f'{k}.png', dpi=110, bbox_inches='tight'); plt.close(f)
     return dict(tables, figures=figs, folder=out)
 
@@ -336,6 +335,14 @@ def _decay_figure(records, df):
     for ax, t in zip(axs[0], ts): plot_eigen_decay(records, 'target_full', ax, transform=t)
     plot_eigen_decay(records, 'source_analytic', axs[0][-1])
     fig.suptitle(_label(df)); fig.tight_layout(); return fig
+
+def _predicted_figure(df):
+    "The NTK predictor's accuracy against the measured one (identity line), then the NTK complexity and LogME against it."
+    xs = [(x, lg) for x, lg in (('pred.ntk_complexity', True), ('pred.logme', False)) if x in df and df[x].notna().any()]
+    fig, axs = plt.subplots(1, len(xs) + 1, figsize=(3.8 * (len(xs) + 1), 3.4), squeeze=False)
+    plot_predicted(df.dropna(subset=['pred.ntk_pred_acc']), ax=axs[0][0])
+    for ax, (x, lg) in zip(axs[0][1:], xs): plot_scatter(df, x, 'target_acc', ax, logx=lg)
+    fig.suptitle(_label(df), fontsize=7); fig.tight_layout(); return fig
 
 def _scatter_figure(df):
     xs = [p for p in ('target_ntk_full.lambda_min', 'target_ntk_full.trace', 'target_ntk_full.effective_rank',
