@@ -13,8 +13,8 @@ from .ntk import reprogram_ntk, flatten_kernel
 
 # %% auto #0
 __all__ = ['PREDICT_DTYPES', 'logme_fit', 'logme', 'leep', 'nce', 'hscore', 'ridge_from_trace', 'spectral_filter',
-           'linearised_predict', 'kernel_alignment', 'ntk_complexity', 'ntk_predict', 'ntk_predict_by_size',
-           'source_outputs', 'transfer_scores']
+           'symmetric_eigh', 'linearised_predict', 'kernel_alignment', 'ntk_complexity', 'ntk_predict',
+           'ntk_predict_by_size', 'source_outputs', 'transfer_scores']
 
 # %% ../nbs/08_transfer.ipynb #a2fe7cce
 def _as_array(a, name:str, ndim:int) -> np.ndarray:
@@ -163,14 +163,28 @@ def spectral_filter(lam:Tensor, # (m,) eigenvalues of K = Theta(X, X)
     return torch.where(mu > 0, done / mu.clamp(min=torch.finfo(mu.dtype).tiny), torch.full_like(mu, lr * steps / n))
 
 # %% ../nbs/08_transfer.ipynb #96c43478
+def symmetric_eigh(K:Tensor, # (m, m) kernel matrix
+                  ) -> tuple: # (eigenvalues (m,) ascending, eigenvectors (m, m) as columns)
+    "Eigen-decomposition of the symmetric part (K + K^T)/2: one per kernel, shared by the prediction and the complexity."
+    if K.ndim != 2 or K.shape[0] != K.shape[1]: raise ValueError(f"K has shape {tuple(K.shape)}; expected a square (m, m) kernel")
+    return torch.linalg.eigh((K + K.T) / 2)
+
+def _checked_eig(K:Tensor, eig) -> tuple: # (lam, U) of K
+    if eig is None: return symmetric_eigh(K)
+    lam, U = eig
+    if U.shape != K.shape or lam.shape != K.shape[:1]:
+        raise ValueError(f"eig has shapes {tuple(lam.shape)}, {tuple(U.shape)}; expected those of symmetric_eigh(K) for K {tuple(K.shape)}")
+    return lam, U
+
 def linearised_predict(K:Tensor, # (m, m) Theta(X, X), m = n c_T (flatten_kernel layout)
                        Kx:Tensor, # (m*, m) Theta(X*, X)
                        r:Tensor, # (m,) Y - f_0(X), flattened sample-major; or (m, k): k residuals, one decomposition
                        n:int, # training samples
                        ridge:float=0., lr:float|None=None, steps:int|None=None, flow:bool=False,
+                       eig:tuple|None=None, # symmetric_eigh(K) if already computed (else computed here)
                       ) -> tuple: # (change of f on X (m,) or (m, k), change of f on X* (m*,) or (m*, k))
     "Output changes K a, Theta(X*,X) a of the linearised model, a = U diag(g) U^T r."
-    lam, U = torch.linalg.eigh((K + K.T) / 2)
+    lam, U = _checked_eig(K, eig)
     g = spectral_filter(lam, n, ridge, lr, steps, flow)
     a = U @ (g[:, None] * (U.T @ r.reshape(len(r), -1)))
     return (K @ a).reshape(-1, *r.shape[1:]), (Kx @ a).reshape(-1, *r.shape[1:])
@@ -217,10 +231,11 @@ def ntk_complexity(K:Tensor, # (n c, n c) Theta(X, X), flatten_kernel layout
                    y, # (n,) labels 0..c-1
                    c:int, # outputs per sample
                    ridge:float=0., # lambda added to K's eigenvalues (0: pseudo-inverse cutoff)
+                   eig:tuple|None=None, # symmetric_eigh(K.double()) if already computed (else computed here)
                   ) -> float:
     "sqrt(2 y^T (K + ridge I)^{-1} y / n), y the flattened one-hot labels (Arora et al. 2019)."
     n, y = _label_kernel_inputs(K, y, c)
-    lam, U = torch.linalg.eigh((K.double() + K.double().T) / 2)
+    lam, U = (t.double() for t in _checked_eig(K.double(), eig))
     q = (U.T @ nn.functional.one_hot(y, c).double().reshape(-1)) ** 2
     return (2 * (spectral_filter(lam, n, ridge) * q).sum().item() / n) ** 0.5
 
@@ -272,12 +287,13 @@ def _predict_from_kernels(K, Kx, f0, f0s, y, ys, ridge_rel, lr, steps, flow) -> 
     "Linearised prediction from f_0 and from zero (the kernel alone), and their metrics, given the float64 kernels."
     (n, c), ridge = f0.shape, ridge_from_trace(K, (1e-6 if steps is None else 0.) if ridge_rel is None else ridge_rel)
     Y = nn.functional.one_hot(y, c).double().reshape(-1)
-    dtr, dts = linearised_predict(K, Kx, torch.stack([Y - f0.reshape(-1), Y], 1), n, ridge, lr, steps, flow)   # from f_0; from zero
+    eig = symmetric_eigh(K)   # one decomposition for the prediction and the complexity
+    dtr, dts = linearised_predict(K, Kx, torch.stack([Y - f0.reshape(-1), Y], 1), n, ridge, lr, steps, flow, eig)   # from f_0; from zero
     f, fs, ks = f0 + dtr[:, 0].view(n, c), f0s + dts[:, 0].view(-1, c), dts[:, 1]
     (acc, loss), (_, tr_loss), (acc0, loss0) = _metrics(fs, ys), _metrics(f, y), _metrics(f0s, ys)
     kacc, kloss = _metrics(ks.view(-1, c), ys)
     return dict(acc=acc, loss=loss, train_loss=tr_loss, init_acc=acc0, init_loss=loss0, kernel_acc=kacc, kernel_loss=kloss,
-                alignment=kernel_alignment(K, y, c), complexity=ntk_complexity(K, y, c, ridge),
+                alignment=kernel_alignment(K, y, c), complexity=ntk_complexity(K, y, c, ridge, eig),
                 n_train=n, n_test=len(ys), ridge=ridge, lr=lr, steps=steps), fs
 
 # %% ../nbs/08_transfer.ipynb #80b65f56
