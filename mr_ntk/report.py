@@ -198,7 +198,8 @@ SCORES = ('pred.ntk_pred_acc', 'pred.ntk_kernel_acc', 'pred.ntk_alignment', 'pre
 LOWER_IS_BETTER = ('pred.ntk_complexity',)   # ranked negated
 _COST = {'pred.ntk_pred_acc': 'pred.ntk_s', 'pred.ntk_kernel_acc': 'pred.ntk_s', 'pred.ntk_alignment': 'pred.ntk_s',
          'pred.ntk_complexity': 'pred.ntk_s', 'pred.logme': 'pred.logme_s', 'pred.leep': 'pred.leep_s', 'pred.nce': 'pred.nce_s',
-         'pred.hscore': 'pred.hscore_s', 'target_ntk_full.lambda_min': 'target_ntk_seconds'}
+         'pred.hscore': 'pred.hscore_s', 'target_ntk_full.lambda_min': 'target_ntk_seconds',   # the spectra step gives all three
+         'target_ntk_full.trace': 'target_ntk_seconds', 'target_ntk_full.effective_rank': 'target_ntk_seconds'}
 
 def _wtau(x, y) -> float: return float(stats.weightedtau(x, y)[0])
 
@@ -249,7 +250,8 @@ def _label(df) -> str:
     r, bbs = df.iloc[0], ', '.join(sorted(df['backbone'].astype(str).unique()))
     n = lambda v: 'all' if v is None or pd.isna(v) else int(v)
     tgts = ', '.join(sorted({f"{t} ({n(k)} imgs)" for t, k in zip(df['target'], df['n_target'])}))
-    s = (f"{bbs}: {r['source']} ({n(r['n_source'])} imgs, {r['source_size']}px) -> {tgts}; "
+    px = '/'.join(str(v) for v in sorted(df['source_size'].unique()))
+    s = (f"{bbs}: {r['source']} ({n(r['n_source'])} imgs, {px}px) -> {tgts}; "
          f"epoch cap {r['epochs']}; seeds {sorted(df['seed'].unique().tolist())}; converged runs only")
     return s + ('  [RANDOM-INIT backbone: not a pretrained result]' if not df['pretrained'].all() else '')
 
@@ -327,7 +329,9 @@ def _depth_figure(df, heads):
     fig, axs = plt.subplots(1, len(ms) + 1, figsize=(3.6 * (len(ms) + 1), 3), squeeze=False)
     plot_source_heads(heads, axs[0][0])
     for ax, (m, l) in zip(axs[0][1:], ms): plot_vs_depth(df, m, ax, logy=l)
-    fig.suptitle(_label(df)); fig.tight_layout(); return fig
+    hpx = sorted(heads['source_size'].unique()) if len(heads) else []
+    note = f"\nfirst panel: source heads at {'/'.join(map(str, hpx))} px (see legend)" if set(hpx) - set(df['source_size']) else ''
+    fig.suptitle(_label(df) + note); fig.tight_layout(); return fig
 
 def _decay_figure(records, df):
     ts = sorted(df['transform'].unique())
