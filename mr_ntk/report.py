@@ -191,13 +191,13 @@ def load_source_heads(folder) -> pd.DataFrame:
     return t[t['converged'].astype(bool)].reset_index(drop=True)
 
 # %% ../nbs/11_report.ipynb #e2f278bd
-SCORES = ('pred.ntk_pred_acc', 'pred.ntk_kernel_acc', 'pred.ntk_alignment', 'pred.ntk_complexity',
+SCORES = ('pred.ntk_pred_acc', 'pred.ntk_kernel_acc', 'pred.ntk_alignment', 'pred.ntk_complexity', 'pred.ntk_complexity_scale_free',
           'pred.logme', 'pred.leep', 'pred.nce', 'pred.hscore',
           'target_ntk_full.lambda_min',
           'target_ntk_full.trace', 'target_ntk_full.effective_rank')
-LOWER_IS_BETTER = ('pred.ntk_complexity',)   # ranked negated
+LOWER_IS_BETTER = ('pred.ntk_complexity', 'pred.ntk_complexity_scale_free')   # ranked negated
 _COST = {'pred.ntk_pred_acc': 'pred.ntk_s', 'pred.ntk_kernel_acc': 'pred.ntk_s', 'pred.ntk_alignment': 'pred.ntk_s',
-         'pred.ntk_complexity': 'pred.ntk_s', 'pred.logme': 'pred.logme_s', 'pred.leep': 'pred.leep_s', 'pred.nce': 'pred.nce_s',
+         'pred.ntk_complexity': 'pred.ntk_s', 'pred.ntk_complexity_scale_free': 'pred.ntk_s', 'pred.logme': 'pred.logme_s', 'pred.leep': 'pred.leep_s', 'pred.nce': 'pred.nce_s',
          'pred.hscore': 'pred.hscore_s', 'target_ntk_full.lambda_min': 'target_ntk_seconds',   # the spectra step gives all three
          'target_ntk_full.trace': 'target_ntk_seconds', 'target_ntk_full.effective_rank': 'target_ntk_seconds'}
 
@@ -341,8 +341,8 @@ def _decay_figure(records, df):
     fig.suptitle(_label(df)); fig.tight_layout(); return fig
 
 def _predicted_figure(df):
-    "The NTK predictor's accuracy against the measured one (identity line), then the NTK complexity and LogME against it."
-    xs = [(x, lg) for x, lg in (('pred.ntk_complexity', True), ('pred.logme', False)) if x in df and df[x].notna().any()]
+    "The NTK predictor's accuracy against the measured one (identity line), then the NTK complexity (plain, scale-free) and LogME against it."
+    xs = [(x, lg) for x, lg in (('pred.ntk_complexity', True), ('pred.ntk_complexity_scale_free', True), ('pred.logme', False)) if x in df and df[x].notna().any()]
     fig, axs = plt.subplots(1, len(xs) + 1, figsize=(3.8 * (len(xs) + 1), 3.4), squeeze=False)
     plot_predicted(df.dropna(subset=['pred.ntk_pred_acc']), ax=axs[0][0])
     for ax, (x, lg) in zip(axs[0][1:], xs): plot_scatter(df, x, 'target_acc', ax, logx=lg)

@@ -232,12 +232,14 @@ def ntk_complexity(K:Tensor, # (n c, n c) Theta(X, X), flatten_kernel layout
                    c:int, # outputs per sample
                    ridge:float=0., # lambda added to K's eigenvalues (0: pseudo-inverse cutoff)
                    eig:tuple|None=None, # symmetric_eigh(K.double()) if already computed (else computed here)
+                   scale_free:bool=False, # True: of K / (trace(K)/m) with the ridge scaled alike, i.e. times sqrt(trace(K)/m)
                   ) -> float:
     "sqrt(2 y^T (K + ridge I)^{-1} y / n), y the flattened one-hot labels (Arora et al. 2019)."
     n, y = _label_kernel_inputs(K, y, c)
     lam, U = (t.double() for t in _checked_eig(K.double(), eig))
     q = (U.T @ nn.functional.one_hot(y, c).double().reshape(-1)) ** 2
-    return (2 * (spectral_filter(lam, n, ridge) * q).sum().item() / n) ** 0.5
+    value = (2 * (spectral_filter(lam, n, ridge) * q).sum().item() / n) ** 0.5
+    return value * (lam.sum().item() / len(lam)) ** 0.5 if scale_free else value
 
 # %% ../nbs/08_transfer.ipynb #4273fedb
 PREDICT_DTYPES = ('float32', 'float64')
@@ -294,6 +296,7 @@ def _predict_from_kernels(K, Kx, f0, f0s, y, ys, ridge_rel, lr, steps, flow) -> 
     kacc, kloss = _metrics(ks.view(-1, c), ys)
     return dict(acc=acc, loss=loss, train_loss=tr_loss, init_acc=acc0, init_loss=loss0, kernel_acc=kacc, kernel_loss=kloss,
                 alignment=kernel_alignment(K, y, c), complexity=ntk_complexity(K, y, c, ridge, eig),
+                complexity_scale_free=ntk_complexity(K, y, c, ridge, eig, scale_free=True),
                 n_train=n, n_test=len(ys), ridge=ridge, lr=lr, steps=steps), fs
 
 # %% ../nbs/08_transfer.ipynb #80b65f56
@@ -362,5 +365,5 @@ def transfer_scores(model:nn.Module, # a `Reprogrammed` at initialisation (its t
         t0 = time.perf_counter(); out[name] = fn(*args); out[f'{name}_s'] = t_feat + time.perf_counter() - t0
     r = ntk_predict(model, train, test, ridge_rel, lr, steps, chunk_size=chunk_size, dtype=dtype)
     return dict(ntk_pred_acc=r['acc'], ntk_pred_loss=r['loss'], ntk_kernel_acc=r['kernel_acc'], ntk_kernel_loss=r['kernel_loss'],
-                ntk_alignment=r['alignment'], ntk_complexity=r['complexity'], ntk_s=r['seconds'], ntk_ridge=r['ridge'], ntk_dtype=r['dtype'],
+                ntk_alignment=r['alignment'], ntk_complexity=r['complexity'], ntk_complexity_scale_free=r['complexity_scale_free'], ntk_s=r['seconds'], ntk_ridge=r['ridge'], ntk_dtype=r['dtype'],
                 init_acc=r['init_acc'], n_train=r['n_train'], n_test=r['n_test'], **out)

@@ -5,7 +5,7 @@ subsets) and scored with the predictor settings it was scored with before, so th
 again: the script prints, and writes to --check, how far each old score moved (0 means reproduced exactly). Records
 being computed by a sweep (their lock held) are skipped; each record is rewritten atomically.
 
-    python scripts/add_predictors.py results --missing ntk_alignment --check results/add_predictors_check.csv
+    python scripts/add_predictors.py results --missing ntk_complexity_scale_free --check results/add_predictors_check.csv
 """
 import argparse, pathlib, sys
 import numpy as np, pandas as pd
@@ -37,7 +37,7 @@ for path in paths:
     moved = {k: abs(new[k] - old[k]) / max(abs(old[k]), 1e-300) for k in same}
     worst = max(moved, key=moved.get) if moved else None
     rows.append(dict(record=path.name, n_old_scores=len(same), max_rel_change=moved.get(worst, np.nan), worst_score=worst,
-                     ntk_s=new.get('ntk_s'), **{k: new.get(k) for k in ('ntk_alignment', 'ntk_complexity')}))
+                     ntk_s=new.get('ntk_s'), **{k: new.get(k) for k in ('ntk_alignment', 'ntk_complexity', 'ntk_complexity_scale_free')}))
     print(rows[-1], flush=True)
 if a.check and rows: atomic_write(a.check, pd.DataFrame(rows).to_csv(index=False))
 print(f"{len(rows)} record(s) rescored" + (f"; the largest relative change of an old score: {max(r['max_rel_change'] for r in rows):.2e}" if rows else ''))
