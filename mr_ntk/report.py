@@ -15,8 +15,8 @@ from .experiment import is_complete_record, config_id
 __all__ = ['SUMMARY_METRICS', 'PREDICTORS', 'OUTCOMES', 'MIN_RUNS_CORR', 'TREND_METRICS', 'MIN_RUNS_PER_GROUP', 'MIN_PAIRS',
            'SCORES', 'LOWER_IS_BETTER', 'load_records', 'records_table', 'summary_table', 'spearman_ci',
            'spectrum_correlations', 'depth_trends', 'source_heads_table', 'claims_table', 'load_source_heads',
-           'predictor_table', 'plot_predicted', 'plot_vs_depth', 'plot_eigen_decay', 'plot_scatter', 'write_report',
-           'plot_source_heads']
+           'predictor_table', 'predictor_differences', 'plot_predicted', 'plot_vs_depth', 'plot_eigen_decay',
+           'plot_scatter', 'write_report', 'plot_source_heads']
 
 # %% ../nbs/11_report.ipynb #e5a7c059
 def load_records(folder) -> tuple: # -> (complete, failed, bad): lists of records; bad: (path, reason) pairs
@@ -228,6 +228,26 @@ def predictor_table(df:pd.DataFrame, n_boot:int=2000, outcome:str='target_acc') 
     out = pd.DataFrame(rows)
     return out.sort_values(['scope', 'weighted_tau'], ascending=[True, False]).reset_index(drop=True) if len(out) else out
 
+# %% ../nbs/11_report.ipynb #07d115c9
+def predictor_differences(df:pd.DataFrame, reference:str='pred.ntk_complexity', n_boot:int=2000,
+                          outcome:str='target_acc') -> pd.DataFrame:
+    "Paired bootstrap of weighted tau(reference) - tau(other score) per scope, on the configurations both scored."
+    if reference not in SCORES: raise ValueError(f"reference={reference!r} is not a score; choose one of {SCORES}")
+    sign = lambda sc: -1 if sc in LOWER_IS_BETTER else 1
+    rows = []
+    for scope, g in _scopes(df):
+        if reference not in g: continue
+        for sc in [c for c in SCORES if c in g and c != reference]:
+            ok = g[[reference, sc, outcome]].dropna()
+            if len(ok) < 3 or ok[reference].nunique() < 2 or ok[sc].nunique() < 2: continue
+            xr, xo, y = (ok[c].to_numpy(float) * k for c, k in ((reference, sign(reference)), (sc, sign(sc)), (outcome, 1)))
+            d, lo, hi = _boot(lambda i: _wtau(xr[i], y[i]) - _wtau(xo[i], y[i]), [np.arange(len(y))], n_boot)
+            if len(y) < MIN_RUNS_CORR: lo = hi = np.nan
+            verdict = 'undecided (too few runs)' if not np.isfinite(lo) else 'better' if lo > 0 else 'worse' if hi < 0 else 'undecided'
+            rows.append(dict(scope=scope, reference=reference, other=sc, tau_difference=d, ci_low=lo, ci_high=hi,
+                             n_configs=len(y), verdict=verdict))
+    return pd.DataFrame(rows)
+
 # %% ../nbs/11_report.ipynb #01383271
 def plot_predicted(df:pd.DataFrame, x:str='pred.ntk_pred_acc', y:str='target_acc', ax=None):
     "Predicted against measured accuracy per run, coloured by arm, with the identity line."
@@ -290,7 +310,7 @@ def plot_scatter(df:pd.DataFrame, x:str, y:str='target_acc', ax=None, logx:bool=
     if logx: _set_log(ax, 'x', ok[x])
     ax.legend(fontsize=7); return ax
 
-# %% ../nbs/11_report.ipynb #ef8cc77c
+# %% ../nbs/11_report.ipynb #128e0668
 def write_report(folder, # a sweep folder, or a folder of sweeps (e.g. results/)
                  out=None, # where tables and figures go (default: folder/report)
                  n_boot:int=2000,
@@ -304,6 +324,7 @@ def write_report(folder, # a sweep folder, or a folder of sweeps (e.g. results/)
     heads = load_source_heads(folder)
     tables = dict(runs=all_runs, summary=summary_table(df), correlations=spectrum_correlations(df, n_boot=n_boot),
                   trends=depth_trends(df, n_boot=n_boot), claims=claims_table(df, n_boot=n_boot, heads=heads), predictors=predictor_table(df, n_boot=n_boot),
+                  predictor_differences=predictor_differences(df, n_boot=n_boot) if 'pred.ntk_complexity' in df else pd.DataFrame(),
                   excluded=pd.DataFrame([dict(record_name=r, reason='not converged') for r in all_runs.loc[~all_runs.record_name.isin(df.record_name), 'record_name']]
                                         + [dict(record_name=p, reason=why) for p, why in bad] + [dict(record_name=f.get('record_name'), reason=f.get('error', 'failed')[:200]) for f in failed],
                                         columns=['record_name', 'reason']))
