@@ -7,7 +7,7 @@ initialisation (cached source head, transform at init: no training), draws neste
 the linearised prediction (`ntk_predict_by_size`: one kernel on the largest training set and the test set, float32
 input gradients, float64 solve, the study's ridge). Writes per run and size the predicted accuracy (from f_0 and from
 the kernel alone), the kernel's alignment with the labels and its complexity (`transfer.kernel_alignment`,
-`transfer.ntk_complexity`) next to the run's measured target accuracy, and per size the weighted Kendall tau and
+`transfer.ntk_complexity`, plain and scale-free) next to the run's measured target accuracy, and per size the weighted Kendall tau and
 Spearman rho of each score with the measured accuracy across the runs (complexity negated: lower is better), with a
 plot. Resumable: runs already in the output JSON with every score are skipped; runs scored before a score existed are
 recomputed.
@@ -34,7 +34,7 @@ if sorted(set(a.sizes)) != a.sizes or a.sizes[0] < 1: p.error(f'--sizes {a.sizes
 out = pathlib.Path(a.out); out.mkdir(parents=True, exist_ok=True)
 store = out/'ntk_predict_convergence.json'
 done = read_json(store, 'benchmark results')['rows'] if store.exists() else []
-done = [r for r in done if 'complexity' in r]   # rows from before the kernel statistics: their runs are recomputed
+done = [r for r in done if 'complexity_scale_free' in r]   # rows from before the kernel statistics: their runs are recomputed
 have = {r['record_name'] for r in done}
 
 ok, _, _ = load_records(a.records)
@@ -56,7 +56,7 @@ for rec in [r for r in ok if r['record_name'] in set(runs.record_name) - have]:
         done.append(dict(record_name=rec['record_name'], transform=cfg['transform'], depth=cfg['depth'], seed=cfg['seed'],
                          backbone=cfg['backbone'], target=cfg['target'], target_acc=rec['metrics']['target_acc'], n_per_class=k,
                          n_train=r['n_train'], n_test=r['n_test'], pred_acc=r['acc'], pred_loss=r['loss'], kernel_acc=r['kernel_acc'],
-                         kernel_loss=r['kernel_loss'], alignment=r['alignment'], complexity=r['complexity'], init_acc=r['init_acc'], ridge=r['ridge'], dtype=r['dtype'],
+                         kernel_loss=r['kernel_loss'], alignment=r['alignment'], complexity=r['complexity'], complexity_scale_free=r['complexity_scale_free'], init_acc=r['init_acc'], ridge=r['ridge'], dtype=r['dtype'],
                          kernel_seconds=r['kernel_seconds'], solve_seconds=r['solve_seconds']))
     write_json_atomic(store, dict(rows=done, settings=dict(st, sizes=a.sizes, n_test_per_class=a.n_test), torch=torch.__version__,
                                   threads=torch.get_num_threads()))
@@ -70,9 +70,10 @@ rank = []
 scopes = [('all', df)] + ([(f'target {t}', g) for t, g in df.groupby('target')] if df.target.nunique() > 1 else [])
 for scope, runs_in_scope in scopes:
     for k, g in runs_in_scope.groupby('n_per_class'):
-        for sc in [c for c in ('pred_acc', 'kernel_acc', 'alignment', 'complexity') if g[c].nunique() > 1]:
-            x = -g[sc] if sc == 'complexity' else g[sc]   # lower complexity predicts higher accuracy
-            rank.append(dict(scope=scope, n_per_class=k, score='-complexity' if sc == 'complexity' else sc, n_runs=len(g),
+        for sc in [c for c in ('pred_acc', 'kernel_acc', 'alignment', 'complexity', 'complexity_scale_free') if g[c].nunique() > 1]:
+            lower = sc.startswith('complexity')   # lower complexity predicts higher accuracy
+            x = -g[sc] if lower else g[sc]
+            rank.append(dict(scope=scope, n_per_class=k, score=f'-{sc}' if lower else sc, n_runs=len(g),
                              weighted_tau=stats.weightedtau(x, g['target_acc'])[0],
                              spearman=stats.spearmanr(x, g['target_acc'])[0],
                              mean_abs_error=(g[sc] - g['target_acc']).abs().mean() if sc.endswith('_acc') else np.nan,
