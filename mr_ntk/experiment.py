@@ -321,11 +321,17 @@ def predict(self:Experiment, settings:dict=None) -> dict:
 # %% ../nbs/09_experiment.ipynb #18b6d93f
 def add_predictors(path, # a complete record written by `Experiment.save`
                    settings:dict=None) -> dict:
-    "Compute the predictors of a finished run from its stored config (cached head, transform at init) and add them to its record."
+    """Compute the predictors of a finished run from its stored config (cached head, transform at init) and add them to its record.
+    Costs (`*_s`, `timings['predictors']`) measured in the run are kept for the scores it had (a rescore may share the
+    machine with other work); this pass's are stored under `predictors['rescored']`."""
     rec = core.read_json(path, 'record')
     if not is_complete_record(rec): raise ValueError(f"record {str(path)!r} is not a complete record; rerun its configuration")
     e = Experiment(dict(rec['config'], progress=False)); e.load_data().build_source().build_reprogrammed(); e.predict(settings)
-    rec['predictors'] = e.predictors; rec['timings']['predictors'] = e.timings['predictors']
+    old, new = (rec.get('predictors') or {}).get('scores') or {}, e.predictors['scores']
+    kept = {k: old[k] for k in new if k.endswith('_s') and k in old}
+    rescored = dict(at=time.strftime('%Y-%m-%dT%H:%M:%S'), seconds=e.timings['predictors'], **{k: new[k] for k in kept})
+    rec['predictors'] = dict(e.predictors, scores={**new, **kept}, rescored=rescored)
+    if 'predictors' not in rec['timings']: rec['timings']['predictors'] = e.timings['predictors']
     core.write_json_atomic(path, rec)
     return rec
 
