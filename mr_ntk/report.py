@@ -14,9 +14,9 @@ from .experiment import is_complete_record, config_id
 # %% auto #0
 __all__ = ['SUMMARY_METRICS', 'PREDICTORS', 'OUTCOMES', 'MIN_RUNS_CORR', 'TREND_METRICS', 'MIN_RUNS_PER_GROUP', 'MIN_PAIRS',
            'SCORES', 'LOWER_IS_BETTER', 'load_records', 'records_table', 'summary_table', 'spearman_ci',
-           'spectrum_correlations', 'depth_trends', 'source_heads_table', 'claims_table', 'load_source_heads',
-           'predictor_table', 'predictor_differences', 'plot_predicted', 'plot_vs_depth', 'plot_eigen_decay',
-           'plot_scatter', 'write_report', 'plot_source_heads']
+           'spectrum_correlations', 'depth_trends', 'welch_interval', 'paired_interval', 'spearman_permutation_p',
+           'source_heads_table', 'claims_table', 'load_source_heads', 'predictor_table', 'predictor_differences',
+           'plot_predicted', 'plot_vs_depth', 'plot_eigen_decay', 'plot_scatter', 'write_report', 'plot_source_heads']
 
 # %% ../nbs/11_report.ipynb #e5a7c059
 def load_records(folder) -> tuple: # -> (complete, failed, bad): lists of records; bad: (path, reason) pairs
@@ -36,7 +36,7 @@ def load_records(folder) -> tuple: # -> (complete, failed, bad): lists of record
 # %% ../nbs/11_report.ipynb #3177befa
 _CONFIG_COLS = ('profile', 'backbone', 'source', 'target', 'source_size', 'depth', 'transform', 'fc_init', 'label_map', 'seed', 'loss',
                 'n_source', 'n_target', 'epochs')
-_ARM_COLS = ('target', 'backbone', 'transform', 'fc_init', 'label_map') # the unit tables and figures group by: whichever of these vary
+_ARM_COLS = ('target', 'n_target', 'backbone', 'source_size', 'transform', 'fc_init', 'label_map') # the unit tables and figures group by: whichever of these vary
 
 def _row(r:dict) -> dict:
     "One record as a flat row; a lambda_min below its kernel's numerical resolution becomes NaN (its bound kept apart)."
@@ -104,7 +104,7 @@ def spectrum_correlations(df:pd.DataFrame, predictors=PREDICTORS, outcomes=OUTCO
                 ok = sub[[x, y]].dropna()
                 if len(ok) >= 3 and ok[x].nunique() > 1 and ok[y].nunique() > 1:
                     rows.append(dict(scope=scope, statistic=x, outcome=y, **spearman_ci(ok[x], ok[y], n_boot)))
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=['scope', 'statistic', 'outcome', 'rho', 'p', 'ci_low', 'ci_high', 'n'])
 
 # %% ../nbs/11_report.ipynb #b9986af3
 TREND_METRICS = ('source_acc', 'target_acc', 'target_loss', 'target_ntk_full.lambda_min', 'source_ntk_analytic.lambda_min')
@@ -114,45 +114,76 @@ def depth_trends(df:pd.DataFrame, metrics=TREND_METRICS, n_boot:int=2000) -> pd.
     rows = [dict(arm=t, metric=m, **spearman_ci(g['depth'], g[m], n_boot))
             for t, g in df.groupby('arm') for m in metrics
             if m in g.columns and g['depth'].nunique() > 1 and g[m].nunique() > 1]
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=['arm', 'metric', 'rho', 'p', 'ci_low', 'ci_high', 'n'])
 
 # %% ../nbs/11_report.ipynb #5a396130
-def _boot(f, groups:list, n_boot:int, seed:int=0) -> tuple:
-    "f(*groups) and its 95% percentile-bootstrap interval, each group resampled with replacement."
+def _boot(f, groups:list, n_boot:int, seed:int=0, level:float=.95) -> tuple:
+    "f(*groups) and its percentile-bootstrap interval at `level`, each group resampled with replacement."
     rng, vals = np.random.default_rng(seed), []
     for _ in range(n_boot):
         v = f(*[g[rng.integers(0, len(g), len(g))] for g in groups])
         if np.isfinite(v): vals.append(v)
-    lo, hi = np.percentile(vals, [2.5, 97.5]) if vals else (np.nan, np.nan)
+    lo, hi = np.percentile(vals, [50 * (1 - level), 50 * (1 + level)]) if vals else (np.nan, np.nan)
     return float(f(*groups)), float(lo), float(hi)
 
-MIN_RUNS_PER_GROUP, MIN_PAIRS = 2, 3 # below these a bootstrap interval is degenerate (one value): no interval, no verdict
+MIN_RUNS_PER_GROUP, MIN_PAIRS = 2, 3 # below these there is no spread to build an interval from: no interval, no verdict
 
-def _verdict(lo, hi, sign:int) -> str:
+def _verdict(lo, hi, sign:int, p:float=0.) -> str:
     if not np.isfinite(lo): return 'undecided (too few runs for an interval)'
+    if not p < .05: return 'undecided'
     return 'supported' if sign * lo > 0 else ('contradicted' if sign * hi < 0 else 'undecided')
 
-# %% ../nbs/11_report.ipynb #1f33b4d7
-def _depth_effect(claim, scope, g, metric, n_boot):
-    "Deepest minus shallowest depth's mean of `metric` in `g`."
+def _t_interval(est:float, se:float, dof:float, level:float=.95) -> tuple: # (low, high, two-sided p of est = 0)
+    "est +- t_{(1+level)/2, dof} se; zero width when no spread was seen (se = 0)."
+    if not (dof > 0 and np.isfinite(se)): return np.nan, np.nan, np.nan
+    if se == 0: return est, est, 0. if est != 0 else 1.
+    h = stats.t.ppf((1 + level) / 2, dof) * se
+    return est - h, est + h, float(2 * stats.t.sf(abs(est) / se, dof))
+
+def welch_interval(a, b, level:float=.95) -> dict:
+    "mean(a) - mean(b) with Welch's t interval (unequal variances, Welch-Satterthwaite degrees of freedom) and p."
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    est = a.mean() - b.mean()
+    if min(len(a), len(b)) < MIN_RUNS_PER_GROUP: return dict(estimate=est, ci_low=np.nan, ci_high=np.nan, p=np.nan, dof=np.nan)
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    dof = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1)) if va + vb > 0 else len(a) + len(b) - 2
+    lo, hi, p = _t_interval(est, (va + vb) ** .5, dof, level)
+    return dict(estimate=est, ci_low=lo, ci_high=hi, p=p, dof=dof)
+
+def paired_interval(d, level:float=.95) -> dict:
+    "mean(d) of paired differences with the paired t interval (n - 1 degrees of freedom) and p."
+    d = np.asarray(d, float)
+    if len(d) < MIN_PAIRS: return dict(estimate=d.mean(), ci_low=np.nan, ci_high=np.nan, p=np.nan, dof=np.nan)
+    lo, hi, p = _t_interval(d.mean(), d.std(ddof=1) / len(d) ** .5, len(d) - 1, level)
+    return dict(estimate=d.mean(), ci_low=lo, ci_high=hi, p=p, dof=len(d) - 1)
+
+def spearman_permutation_p(x, y, n_resamples:int=9999, seed:int=0) -> float:
+    "Two-sided permutation p-value of Spearman's rho (exact over all orderings when n! <= n_resamples)."
+    res = stats.permutation_test((np.asarray(x, float),), lambda v: stats.spearmanr(v, y)[0], permutation_type='pairings',
+                                 n_resamples=n_resamples, rng=np.random.default_rng(seed))
+    return float(res.pvalue)
+
+# %% ../nbs/11_report.ipynb #6e4fb325
+def _depth_effect(claim, scope, g, metric):
+    "Deepest minus shallowest depth's mean of `metric` in `g`, Welch's t interval."
     d0, d1 = g['depth'].min(), g['depth'].max()
     a, b = g.loc[g.depth == d1, metric].dropna().to_numpy(), g.loc[g.depth == d0, metric].dropna().to_numpy()
     if d0 == d1 or not len(a) or not len(b): return None
-    est, lo, hi = _boot(lambda x, y: x.mean() - y.mean(), [a, b], n_boot)
-    if min(len(a), len(b)) < MIN_RUNS_PER_GROUP: lo = hi = np.nan   # one run at a depth: its spread is unknown
-    return dict(claim=claim, scope=scope, effect=f'{metric} d{d1} - d{d0}', estimate=est, ci_low=lo, ci_high=hi,
-                verdict=_verdict(lo, hi, +1), n_runs=len(a) + len(b), seeds=sorted(g['seed'].unique().tolist()))
+    w = welch_interval(a, b)
+    return dict(claim=claim, scope=scope, effect=f'{metric} d{d1} - d{d0}', estimate=w['estimate'], ci_low=w['ci_low'], ci_high=w['ci_high'],
+                interval='Welch t', p=w['p'], verdict=_verdict(w['ci_low'], w['ci_high'], +1, w['p']), n_runs=len(a) + len(b),
+                seeds=sorted(g['seed'].unique().tolist()))
 
-def _vp_vs_fc(scope, vp, fc, n_boot):
-    "Mean paired difference VP - FC of target accuracy over (depth, seed)."
+def _vp_vs_fc(scope, vp, fc):
+    "Mean paired difference VP - FC of target accuracy over (depth, seed), paired t interval."
     m = vp.merge(fc, on=['depth', 'seed'], suffixes=('_vp', '_fc'))
     if not len(m): return None
-    est, lo, hi = _boot(lambda d: d.mean(), [(m['target_acc_vp'] - m['target_acc_fc']).to_numpy()], n_boot)
-    if len(m) < MIN_PAIRS: lo = hi = np.nan
-    return dict(claim='VP beats FC', scope=scope, effect='target_acc VP - FC (paired)', estimate=est, ci_low=lo, ci_high=hi,
-                verdict=_verdict(lo, hi, +1), n_runs=2 * len(m), seeds=sorted(m['seed'].unique().tolist()))
+    w = paired_interval((m['target_acc_vp'] - m['target_acc_fc']).to_numpy())
+    return dict(claim='VP beats FC', scope=scope, effect='target_acc VP - FC (paired)', estimate=w['estimate'], ci_low=w['ci_low'],
+                ci_high=w['ci_high'], interval='paired t', p=w['p'], verdict=_verdict(w['ci_low'], w['ci_high'], +1, w['p']),
+                n_runs=2 * len(m), seeds=sorted(m['seed'].unique().tolist()))
 
-# %% ../nbs/11_report.ipynb #1c84d086
+# %% ../nbs/11_report.ipynb #d178d3a1
 _HEAD_COLS = ['backbone', 'source_size', 'depth', 'seed', 'source_acc']
 
 def source_heads_table(df:pd.DataFrame, heads:pd.DataFrame|None=None) -> pd.DataFrame:
@@ -162,26 +193,28 @@ def source_heads_table(df:pd.DataFrame, heads:pd.DataFrame|None=None) -> pd.Data
 
 def claims_table(df:pd.DataFrame, n_boot:int=2000,
                  heads:pd.DataFrame|None=None) -> pd.DataFrame: # more trained source heads (`load_source_heads`), e.g. other seeds
-    "Effect size, 95% bootstrap interval, verdict and seeds for each of the paper's four claims."
+    "Effect size, 95% interval (see `interval`), test p-value, verdict and seeds for each of the paper's four claims."
     rows = []
     for (bb, size), g in source_heads_table(df, heads).groupby(['backbone', 'source_size']):
-        rows.append(_depth_effect('source accuracy rises with depth', f'{bb} @ {size}px', g, 'source_acc', n_boot))
-    for arm, g in df.groupby('arm'): rows.append(_depth_effect('target accuracy rises with depth', arm, g, 'target_acc', n_boot))
+        rows.append(_depth_effect('source accuracy rises with depth', f'{bb} @ {size}px', g, 'source_acc'))
+    for arm, g in df.groupby('arm'): rows.append(_depth_effect('target accuracy rises with depth', arm, g, 'target_acc'))
     cols = ['depth', 'seed', 'target_acc']
-    for (bb, _), g in df.groupby(['backbone', 'target']):   # pairs never cross a backbone, a target or a label map
+    same = [c for c in _ARM_COLS if c not in ('transform', 'fc_init') and c in df]   # pairs never cross a target, backbone, size, label map ...
+    for key, g in df.groupby(same, dropna=False):
+        bb = g['backbone'].iloc[0]
         for vp_arm, vp in g[g['transform'] == 'vp'].groupby('arm'):
-            for fc_arm, fc in g[g['transform'] == 'fc'].groupby('arm'):
-                if vp['label_map'].iloc[0] == fc['label_map'].iloc[0]: rows.append(_vp_vs_fc(f'{bb}: {vp_arm} vs {fc_arm}', vp[cols], fc[cols], n_boot))
+            for fc_arm, fc in g[g['transform'] == 'fc'].groupby('arm'): rows.append(_vp_vs_fc(f'{bb}: {vp_arm} vs {fc_arm}', vp[cols], fc[cols]))
     for arm, g in df.groupby('arm'):
         ok = g[['target_ntk_full.lambda_min', 'target_acc']].dropna()
         if len(ok) >= 3 and ok.nunique().min() > 1:
             r = spearman_ci(ok.iloc[:, 0], ok.iloc[:, 1], n_boot)
+            p = spearman_permutation_p(ok.iloc[:, 0], ok.iloc[:, 1])
             rows.append(dict(claim='smaller lambda_min goes with worse reprogramming', scope=arm, effect='Spearman rho(lambda_min, target_acc)',
-                             estimate=r['rho'], ci_low=r['ci_low'], ci_high=r['ci_high'], verdict=_verdict(r['ci_low'], r['ci_high'], +1),
-                             n_runs=r['n'], seeds=sorted(g['seed'].unique().tolist())))
-    return pd.DataFrame([r for r in rows if r])
+                             estimate=r['rho'], ci_low=r['ci_low'], ci_high=r['ci_high'], interval='percentile bootstrap', p=p,
+                             verdict=_verdict(r['ci_low'], r['ci_high'], +1, p), n_runs=r['n'], seeds=sorted(g['seed'].unique().tolist())))
+    return pd.DataFrame([r for r in rows if r], columns=['claim', 'scope', 'effect', 'estimate', 'ci_low', 'ci_high', 'interval', 'p', 'verdict', 'n_runs', 'seeds'])
 
-# %% ../nbs/11_report.ipynb #6e4fb325
+# %% ../nbs/11_report.ipynb #54f42ee8
 def load_source_heads(folder) -> pd.DataFrame:
     "Converged source heads listed in any `source_heads.csv` under `folder` (written by `benchmarks/source_heads.py`)."
     files = sorted(Path(folder).glob('**/source_heads.csv'))
@@ -190,7 +223,7 @@ def load_source_heads(folder) -> pd.DataFrame:
     if missing := sorted(set(_HEAD_COLS + ['converged']) - set(t.columns)): raise ValueError(f"{[str(f) for f in files]}: missing columns {missing}")
     return t[t['converged'].astype(bool)].reset_index(drop=True)
 
-# %% ../nbs/11_report.ipynb #e2f278bd
+# %% ../nbs/11_report.ipynb #e2595387
 SCORES = ('pred.ntk_pred_acc', 'pred.ntk_kernel_acc', 'pred.ntk_alignment', 'pred.ntk_complexity', 'pred.ntk_complexity_scale_free',
           'pred.logme', 'pred.leep', 'pred.nce', 'pred.hscore',
           'target_ntk_full.lambda_min',
@@ -225,10 +258,11 @@ def predictor_table(df:pd.DataFrame, n_boot:int=2000, outcome:str='target_acc') 
                              weighted_tau=tau, tau_ci_low=lo, tau_ci_high=hi, spearman=r['rho'],
                              rho_ci_low=r['ci_low'], rho_ci_high=r['ci_high'], n_configs=len(x), mean_cost_s=cost.mean(),
                              cost_share_of_training=share))
-    out = pd.DataFrame(rows)
-    return out.sort_values(['scope', 'weighted_tau'], ascending=[True, False]).reset_index(drop=True) if len(out) else out
+    out = pd.DataFrame(rows, columns=['scope', 'score', 'direction', 'weighted_tau', 'tau_ci_low', 'tau_ci_high', 'spearman', 'rho_ci_low',
+                                      'rho_ci_high', 'n_configs', 'mean_cost_s', 'cost_share_of_training'])
+    return out.sort_values(['scope', 'weighted_tau'], ascending=[True, False]).reset_index(drop=True)
 
-# %% ../nbs/11_report.ipynb #07d115c9
+# %% ../nbs/11_report.ipynb #72b50ca8
 def predictor_differences(df:pd.DataFrame, reference:str='pred.ntk_complexity', n_boot:int=2000,
                           outcome:str='target_acc') -> pd.DataFrame:
     "Paired bootstrap of weighted tau(reference) - tau(other score) per scope, on the configurations both scored."
@@ -237,16 +271,20 @@ def predictor_differences(df:pd.DataFrame, reference:str='pred.ntk_complexity', 
     rows = []
     for scope, g in _scopes(df):
         if reference not in g: continue
-        for sc in [c for c in SCORES if c in g and c != reference]:
+        others = [c for c in SCORES if c in g and c != reference]
+        level = 1 - .05 / max(len(others), 1)   # Bonferroni over the comparisons of this scope
+        for sc in others:
             ok = g[[reference, sc, outcome]].dropna()
             if len(ok) < 3 or ok[reference].nunique() < 2 or ok[sc].nunique() < 2: continue
             xr, xo, y = (ok[c].to_numpy(float) * k for c, k in ((reference, sign(reference)), (sc, sign(sc)), (outcome, 1)))
-            d, lo, hi = _boot(lambda i: _wtau(xr[i], y[i]) - _wtau(xo[i], y[i]), [np.arange(len(y))], n_boot)
-            if len(y) < MIN_RUNS_CORR: lo = hi = np.nan
-            verdict = 'undecided (too few runs)' if not np.isfinite(lo) else 'better' if lo > 0 else 'worse' if hi < 0 else 'undecided'
-            rows.append(dict(scope=scope, reference=reference, other=sc, tau_difference=d, ci_low=lo, ci_high=hi,
+            d, lo, hi = _boot(lambda i: _wtau(xr[i], y[i]) - _wtau(xo[i], y[i]), [np.arange(len(y))], n_boot, level=level)
+            few = len(y) < MIN_RUNS_CORR
+            if few: lo = hi = np.nan
+            verdict = ('undecided (too few runs)' if few else 'undecided (no finite resample)' if not np.isfinite(lo)
+                       else 'better' if lo > 0 else 'worse' if hi < 0 else 'undecided')
+            rows.append(dict(scope=scope, reference=reference, other=sc, tau_difference=d, ci_low=lo, ci_high=hi, ci_level=level,
                              n_configs=len(y), verdict=verdict))
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=['scope', 'reference', 'other', 'tau_difference', 'ci_low', 'ci_high', 'ci_level', 'n_configs', 'verdict'])
 
 # %% ../nbs/11_report.ipynb #01383271
 def plot_predicted(df:pd.DataFrame, x:str='pred.ntk_pred_acc', y:str='target_acc', ax=None):
@@ -257,7 +295,7 @@ def plot_predicted(df:pd.DataFrame, x:str='pred.ntk_pred_acc', y:str='target_acc
     ax.set(xlabel=f'{x} (before training)', ylabel=f'{y} (after training)', xlim=lim, ylim=lim)
     ax.legend(fontsize=6); return ax
 
-# %% ../nbs/11_report.ipynb #f4d5b7c9
+# %% ../nbs/11_report.ipynb #5d7166aa
 def _set_log(ax, axis:str, values):
     "Log scale, or symlog (linear near 0) when some values are <= 0, e.g. float32 rounding noise in a lambda_min."
     v = np.asarray(values, float); v = v[np.isfinite(v)]
@@ -301,7 +339,7 @@ def plot_eigen_decay(records:list, key:str='target_full', ax=None, transform:str
     ax.legend(fontsize=6); return ax
 
 def plot_scatter(df:pd.DataFrame, x:str, y:str='target_acc', ax=None, logx:bool=True):
-    "One point per run, coloured by transform, with the pooled Spearman rho in the title."
+    "One point per run, coloured by arm, with the pooled Spearman rho (of the raw values, whatever the score's direction) in the title."
     ax = ax or plt.subplots(figsize=(4, 3))[1]
     for t, g in df.groupby('arm'): ax.scatter(g[x], g[y], s=14, label=t)
     ok = df[[x, y]].dropna()
@@ -310,7 +348,7 @@ def plot_scatter(df:pd.DataFrame, x:str, y:str='target_acc', ax=None, logx:bool=
     if logx: _set_log(ax, 'x', ok[x])
     ax.legend(fontsize=7); return ax
 
-# %% ../nbs/11_report.ipynb #128e0668
+# %% ../nbs/11_report.ipynb #20efadcd
 def write_report(folder, # a sweep folder, or a folder of sweeps (e.g. results/)
                  out=None, # where tables and figures go (default: folder/report)
                  n_boot:int=2000,
@@ -324,7 +362,7 @@ def write_report(folder, # a sweep folder, or a folder of sweeps (e.g. results/)
     heads = load_source_heads(folder)
     tables = dict(runs=all_runs, summary=summary_table(df), correlations=spectrum_correlations(df, n_boot=n_boot),
                   trends=depth_trends(df, n_boot=n_boot), claims=claims_table(df, n_boot=n_boot, heads=heads), predictors=predictor_table(df, n_boot=n_boot),
-                  predictor_differences=predictor_differences(df, n_boot=n_boot) if 'pred.ntk_complexity' in df else pd.DataFrame(),
+                  predictor_differences=predictor_differences(df, n_boot=n_boot),
                   excluded=pd.DataFrame([dict(record_name=r, reason='not converged') for r in all_runs.loc[~all_runs.record_name.isin(df.record_name), 'record_name']]
                                         + [dict(record_name=p, reason=why) for p, why in bad] + [dict(record_name=f.get('record_name'), reason=f.get('error', 'failed')[:200]) for f in failed],
                                         columns=['record_name', 'reason']))
