@@ -14,7 +14,7 @@ recomputed.
 
     python benchmarks/ntk_predict_convergence.py --records results --out results/ntk_predict_convergence
 """
-import argparse, os, pathlib, time
+import argparse, os, pathlib, sys, time
 import numpy as np, pandas as pd, torch
 import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
 from scipy import stats
@@ -33,7 +33,11 @@ a = p.parse_args()
 if sorted(set(a.sizes)) != a.sizes or a.sizes[0] < 1: p.error(f'--sizes {a.sizes} must be increasing integers >= 1')
 out = pathlib.Path(a.out); out.mkdir(parents=True, exist_ok=True)
 store = out/'ntk_predict_convergence.json'
-done = read_json(store, 'benchmark results')['rows'] if store.exists() else []
+saved = read_json(store, 'benchmark results') if store.exists() else dict(rows=[])
+want = dict(PREDICTOR_SETTINGS, sizes=a.sizes, n_test_per_class=a.n_test)
+if saved['rows'] and saved.get('settings') != want:   # rows computed with other sizes or test sets must not be mixed in
+    sys.exit(f"{store} holds rows computed with settings {saved.get('settings')}, not {want}: pass another --out, or the same --sizes/--n-test")
+done = saved['rows']
 done = [r for r in done if 'complexity_scale_free' in r]   # rows from before the kernel statistics: their runs are recomputed
 have = {r['record_name'] for r in done}
 
@@ -58,7 +62,7 @@ for rec in [r for r in ok if r['record_name'] in set(runs.record_name) - have]:
                          n_train=r['n_train'], n_test=r['n_test'], pred_acc=r['acc'], pred_loss=r['loss'], kernel_acc=r['kernel_acc'],
                          kernel_loss=r['kernel_loss'], alignment=r['alignment'], complexity=r['complexity'], complexity_scale_free=r['complexity_scale_free'], init_acc=r['init_acc'], ridge=r['ridge'], dtype=r['dtype'],
                          kernel_seconds=r['kernel_seconds'], solve_seconds=r['solve_seconds']))
-    write_json_atomic(store, dict(rows=done, settings=dict(st, sizes=a.sizes, n_test_per_class=a.n_test), torch=torch.__version__,
+    write_json_atomic(store, dict(rows=done, settings=want, torch=torch.__version__,
                                   threads=torch.get_num_threads()))
     print(f"{rec['record_name']}: {time.perf_counter() - t0:.0f} s; " +
           ', '.join(f"n/class {k}: {r['acc']:.3f} (kernel {r['kernel_acc']:.3f})" for k, r in zip(a.sizes, res)) +

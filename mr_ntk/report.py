@@ -305,12 +305,12 @@ def _set_log(ax, axis:str, values):
 
 def _label(df) -> str:
     "Title: backbone(s), data, budget and seeds, and a warning when any backbone was randomly initialised."
-    r, bbs = df.iloc[0], ', '.join(sorted(df['backbone'].astype(str).unique()))
+    bbs = ', '.join(sorted(df['backbone'].astype(str).unique()))
     n = lambda v: 'all' if v is None or pd.isna(v) else int(v)
+    each = lambda col, f=str: '/'.join(sorted({f(v) for v in df[col]}))   # every value a column takes, not the first row's
     tgts = ', '.join(sorted({f"{t} ({n(k)} imgs)" for t, k in zip(df['target'], df['n_target'])}))
-    px = '/'.join(str(v) for v in sorted(df['source_size'].unique()))
-    s = (f"{bbs}: {r['source']} ({n(r['n_source'])} imgs, {px}px) -> {tgts}; "
-         f"epoch cap {r['epochs']}; seeds {sorted(df['seed'].unique().tolist())}; converged runs only")
+    s = (f"{bbs}: {each('source')} ({each('n_source', lambda v: str(n(v)))} imgs, {each('source_size')}px) -> {tgts}; "
+         f"epoch cap {each('epochs')}; seeds {sorted(df['seed'].unique().tolist())}; converged runs only")
     return s + ('  [RANDOM-INIT backbone: not a pretrained result]' if not df['pretrained'].all() else '')
 
 def plot_vs_depth(df:pd.DataFrame, metric:str, ax=None, logy:bool=False):
