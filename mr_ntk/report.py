@@ -14,10 +14,10 @@ from .experiment import is_complete_record, config_id
 # %% auto #0
 __all__ = ['SUMMARY_METRICS', 'PREDICTORS', 'OUTCOMES', 'MIN_RUNS_CORR', 'TREND_METRICS', 'MIN_RUNS_PER_GROUP', 'MIN_PAIRS',
            'SCORES', 'LOWER_IS_BETTER', 'load_records', 'records_table', 'summary_table', 'spearman_ci',
-           'spectrum_correlations', 'depth_trends', 'welch_interval', 'paired_interval', 'spearman_fisher_interval',
-           'spearman_permutation_p', 'source_heads_table', 'claims_table', 'load_source_heads', 'predictor_table',
-           'predictor_differences', 'plot_predicted', 'plot_vs_depth', 'plot_eigen_decay', 'plot_scatter',
-           'write_report', 'plot_source_heads']
+           'spectrum_correlations', 'depth_trends', 'welch_interval', 'paired_interval', 'slope_interval',
+           'spearman_fisher_interval', 'spearman_permutation_p', 'source_heads_table', 'claims_table',
+           'load_source_heads', 'source_head_labels', 'predictor_table', 'predictor_differences', 'plot_predicted',
+           'plot_vs_depth', 'plot_eigen_decay', 'plot_scatter', 'write_report', 'plot_source_heads']
 
 # %% ../nbs/11_report.ipynb #e5a7c059
 def load_records(folder) -> tuple: # -> (complete, failed, bad): lists of records; bad: (path, reason) pairs
@@ -82,15 +82,24 @@ PREDICTORS = ('target_ntk_full.lambda_min', 'target_ntk_full.trace', 'target_ntk
 OUTCOMES = ('target_acc', 'target_loss')
 MIN_RUNS_CORR = 5 # a rank correlation of fewer runs (3 points: p >= 0.33 at best) gets no interval (and no verdict)
 
+def _resample(rng, n:int, clusters=None) -> np.ndarray:
+    "Row indices of one bootstrap resample: n rows with replacement, or, given a label per row, whole clusters with replacement."
+    if clusters is None: return rng.integers(0, n, n)
+    labels = np.asarray(clusters); kinds = np.unique(labels)
+    return np.concatenate([np.flatnonzero(labels == c) for c in rng.choice(kinds, len(kinds))])
+
+def _n_units(n:int, clusters=None) -> int: return n if clusters is None else len(np.unique(np.asarray(clusters)))
+
 def spearman_ci(x, y, n_boot:int=2000, # bootstrap resamples
-                level:float=.95, seed:int=0) -> dict:
-    "Spearman's rho, its p-value and a percentile bootstrap interval (NaN below `MIN_RUNS_CORR` points)."
+                level:float=.95, seed:int=0,
+                clusters=None) -> dict: # a label per point: points that share one (e.g. a source head) are resampled together
+    "Spearman's rho, its p-value and a percentile bootstrap interval (NaN below `MIN_RUNS_CORR` points, or clusters)."
     x, y = np.asarray(x, float), np.asarray(y, float)
     rho, p = stats.spearmanr(x, y)
-    if len(x) < MIN_RUNS_CORR: return dict(rho=float(rho), p=float(p), ci_low=np.nan, ci_high=np.nan, n=len(x))
+    if _n_units(len(x), clusters) < MIN_RUNS_CORR: return dict(rho=float(rho), p=float(p), ci_low=np.nan, ci_high=np.nan, n=len(x))
     rng, boots = np.random.default_rng(seed), []
     for _ in range(n_boot):
-        i = rng.integers(0, len(x), len(x))
+        i = _resample(rng, len(x), clusters)
         if np.ptp(x[i]) > 0 and np.ptp(y[i]) > 0: boots.append(stats.spearmanr(x[i], y[i])[0])
     lo, hi = np.nanpercentile(boots, [50 * (1 - level), 50 * (1 + level)]) if boots else (np.nan, np.nan)
     return dict(rho=float(rho), p=float(p), ci_low=float(lo), ci_high=float(hi), n=len(x))
@@ -118,11 +127,12 @@ def depth_trends(df:pd.DataFrame, metrics=TREND_METRICS, n_boot:int=2000) -> pd.
     return pd.DataFrame(rows, columns=['arm', 'metric', 'rho', 'p', 'ci_low', 'ci_high', 'n'])
 
 # %% ../nbs/11_report.ipynb #5a396130
-def _boot(f, groups:list, n_boot:int, seed:int=0, level:float=.95) -> tuple:
-    "f(*groups) and its percentile-bootstrap interval at `level`, each group resampled with replacement."
-    rng, vals = np.random.default_rng(seed), []
+def _boot(f, groups:list, n_boot:int, seed:int=0, level:float=.95,
+          clusters:list|None=None) -> tuple: # per group: None (rows independent) or a label per row (`_resample`)
+    "f(*groups) and its percentile-bootstrap interval at `level`, each group resampled with replacement (rows or clusters)."
+    rng, vals, clusters = np.random.default_rng(seed), [], clusters or [None] * len(groups)
     for _ in range(n_boot):
-        v = f(*[g[rng.integers(0, len(g), len(g))] for g in groups])
+        v = f(*[g[_resample(rng, len(g), c)] for g, c in zip(groups, clusters)])
         if np.isfinite(v): vals.append(v)
     lo, hi = np.percentile(vals, [50 * (1 - level), 50 * (1 + level)]) if vals else (np.nan, np.nan)
     return float(f(*groups)), float(lo), float(hi)
@@ -158,6 +168,14 @@ def paired_interval(d, level:float=.95) -> dict:
     lo, hi, p = _t_interval(d.mean(), d.std(ddof=1) / len(d) ** .5, len(d) - 1, level)
     return dict(estimate=d.mean(), ci_low=lo, ci_high=hi, p=p, dof=len(d) - 1)
 
+def slope_interval(x, y, level:float=.95) -> dict:
+    "Least-squares slope of y on x with its t interval (n - 2 degrees of freedom) and p; NaN below 3 points or 2 x values."
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if len(x) < 3 or np.ptp(x) == 0: return dict(estimate=np.nan, ci_low=np.nan, ci_high=np.nan, p=np.nan, dof=np.nan)
+    fit = stats.linregress(x, y)
+    lo, hi, p = _t_interval(fit.slope, fit.stderr, len(x) - 2, level)
+    return dict(estimate=float(fit.slope), ci_low=lo, ci_high=hi, p=p, dof=len(x) - 2)
+
 def spearman_fisher_interval(rho:float, n:int, level:float=.95) -> tuple: # (low, high)
     "Interval for Spearman's rho from Fisher's z with the Bonett-Wright variance (1 + rho^2/2)/(n - 3); NaN below MIN_RUNS_CORR."
     if n < MIN_RUNS_CORR: return np.nan, np.nan
@@ -182,6 +200,15 @@ def _depth_effect(claim, scope, g, metric):
                 interval='Welch t', p=w['p'], verdict=_verdict(w['ci_low'], w['ci_high'], +1, w['p']), n_runs=len(a) + len(b),
                 seeds=sorted(g['seed'].unique().tolist()))
 
+def _depth_slope(claim, scope, g, metric):
+    "Least-squares slope of `metric` on depth over every run in `g`, when 3 or more depths were run."
+    ok = g[['depth', metric]].dropna()
+    if ok['depth'].nunique() < 3: return None
+    w = slope_interval(ok['depth'], ok[metric])
+    return dict(claim=claim, scope=scope, effect=f"{metric} slope per depth level (depths {'/'.join(map(str, sorted(ok.depth.unique())))})",
+                estimate=w['estimate'], ci_low=w['ci_low'], ci_high=w['ci_high'], interval='OLS slope t', p=w['p'],
+                verdict=_verdict(w['ci_low'], w['ci_high'], +1, w['p']), n_runs=len(ok), seeds=sorted(g['seed'].unique().tolist()))
+
 def _vp_vs_fc(scope, vp, fc):
     "Mean paired difference VP - FC of target accuracy over (depth, seed), paired t interval."
     m = vp.merge(fc, on=['depth', 'seed'], suffixes=('_vp', '_fc'))
@@ -199,13 +226,13 @@ def source_heads_table(df:pd.DataFrame, heads:pd.DataFrame|None=None) -> pd.Data
     t = pd.concat([df[_HEAD_COLS]] + ([heads[_HEAD_COLS]] if heads is not None and len(heads) else []))
     return t.drop_duplicates(['backbone', 'source_size', 'depth', 'seed']).reset_index(drop=True)   # a shared head counts once
 
-def claims_table(df:pd.DataFrame, n_boot:int=2000,
+def claims_table(df:pd.DataFrame,
                  heads:pd.DataFrame|None=None) -> pd.DataFrame: # more trained source heads (`load_source_heads`), e.g. other seeds
     "Effect size, 95% interval (see `interval`), test p-value, verdict and seeds for each of the paper's four claims."
     rows = []
     for (bb, size), g in source_heads_table(df, heads).groupby(['backbone', 'source_size']):
-        rows.append(_depth_effect('source accuracy rises with depth', f'{bb} @ {size}px', g, 'source_acc'))
-    for arm, g in df.groupby('arm'): rows.append(_depth_effect('target accuracy rises with depth', arm, g, 'target_acc'))
+        rows += [f('source accuracy rises with depth', f'{bb} @ {size}px', g, 'source_acc') for f in (_depth_effect, _depth_slope)]
+    for arm, g in df.groupby('arm'): rows += [f('target accuracy rises with depth', arm, g, 'target_acc') for f in (_depth_effect, _depth_slope)]
     cols = ['depth', 'seed', 'target_acc']
     same = [c for c in _ARM_COLS if c not in ('transform', 'fc_init') and c in df]   # pairs never cross a target, backbone, size, label map ...
     for key, g in df.groupby(same, dropna=False):
@@ -244,6 +271,23 @@ _COST = {'pred.ntk_pred_acc': 'pred.ntk_s', 'pred.ntk_kernel_acc': 'pred.ntk_s',
 
 def _wtau(x, y) -> float: return float(stats.weightedtau(x, y)[0])
 
+def _ranked(ok:pd.DataFrame, score:str) -> np.ndarray:
+    "A score's values oriented so that higher predicts better (those in `LOWER_IS_BETTER` negated)."
+    return ok[score].to_numpy(float) * (-1 if score in LOWER_IS_BETTER else 1)
+
+_HEAD_KEY = ('backbone', 'source', 'n_source', 'source_size', 'depth', 'seed')   # runs with equal values share one source model
+
+def source_head_labels(df:pd.DataFrame) -> np.ndarray:
+    "One label per run naming its source model (pretrained backbone + trained head); the bootstrap resamples these."
+    return df[[c for c in _HEAD_KEY if c in df]].astype(str).agg('/'.join, axis=1).to_numpy()
+
+def _boot_both(f, heads, n_boot:int, level:float=.95) -> tuple:
+    "f over all runs and the wider of two percentile intervals: runs resampled, and source models resampled whole."
+    rows = [np.arange(len(heads))]
+    est, lo_r, hi_r = _boot(f, rows, n_boot, level=level)
+    _, lo_m, hi_m = _boot(f, rows, n_boot, level=level, clusters=[heads])
+    return est, float(np.fmin(lo_r, lo_m)), float(np.fmax(hi_r, hi_m))
+
 def _scopes(df:pd.DataFrame) -> list:
     "(name, rows): all configurations, then each target and each arm (transform ...) when there is more than one."
     per = lambda col, what: [(f'{what} {k}', g) for k, g in df.groupby(col)] if df[col].nunique() > 1 else []
@@ -256,18 +300,19 @@ def predictor_table(df:pd.DataFrame, n_boot:int=2000, outcome:str='target_acc') 
         for sc in [c for c in SCORES if c in g]:
             ok = g[[sc, outcome]].dropna()
             if len(ok) < 3 or ok[sc].nunique() < 2: continue
-            x, y = ok[sc].to_numpy(float) * (-1 if sc in LOWER_IS_BETTER else 1), ok[outcome].to_numpy(float)
-            tau, lo, hi = _boot(lambda i: _wtau(x[i], y[i]), [np.arange(len(x))], n_boot)
-            if len(x) < MIN_RUNS_CORR: lo = hi = np.nan   # same rule as `spearman_ci`
-            r = spearman_ci(x, y, n_boot)
+            x, y, heads = _ranked(ok, sc), ok[outcome].to_numpy(float), source_head_labels(g.loc[ok.index])
+            tau, lo, hi = _boot_both(lambda i: _wtau(x[i], y[i]), heads, n_boot)
+            if _n_units(len(x), heads) < MIN_RUNS_CORR: lo = hi = np.nan   # same rule as `spearman_ci`
+            r, rm = spearman_ci(x, y, n_boot), spearman_ci(x, y, n_boot, clusters=heads)
+            r = r | dict(ci_low=np.fmin(r['ci_low'], rm['ci_low']), ci_high=np.fmax(r['ci_high'], rm['ci_high']))
             cost = g.loc[ok.index, _COST[sc]] if _COST.get(sc) in g else pd.Series(np.nan, ok.index)
             share = (cost / g.loc[ok.index, 'training_seconds'].replace(0, np.nan)).mean() if 'training_seconds' in g else np.nan
             rows.append(dict(scope=scope, score=sc, direction='lower is better' if sc in LOWER_IS_BETTER else 'higher is better',
                              weighted_tau=tau, tau_ci_low=lo, tau_ci_high=hi, spearman=r['rho'],
-                             rho_ci_low=r['ci_low'], rho_ci_high=r['ci_high'], n_configs=len(x), mean_cost_s=cost.mean(),
+                             rho_ci_low=r['ci_low'], rho_ci_high=r['ci_high'], n_configs=len(x), n_source_models=_n_units(len(x), heads), mean_cost_s=cost.mean(),
                              cost_share_of_training=share))
     out = pd.DataFrame(rows, columns=['scope', 'score', 'direction', 'weighted_tau', 'tau_ci_low', 'tau_ci_high', 'spearman', 'rho_ci_low',
-                                      'rho_ci_high', 'n_configs', 'mean_cost_s', 'cost_share_of_training'])
+                                      'rho_ci_high', 'n_configs', 'n_source_models', 'mean_cost_s', 'cost_share_of_training'])
     return out.sort_values(['scope', 'weighted_tau'], ascending=[True, False]).reset_index(drop=True)
 
 # %% ../nbs/11_report.ipynb #72b50ca8
@@ -275,7 +320,6 @@ def predictor_differences(df:pd.DataFrame, reference:str='pred.ntk_complexity', 
                           outcome:str='target_acc') -> pd.DataFrame:
     "Paired bootstrap of weighted tau(reference) - tau(other score) per scope, on the configurations both scored."
     if reference not in SCORES: raise ValueError(f"reference={reference!r} is not a score; choose one of {SCORES}")
-    sign = lambda sc: -1 if sc in LOWER_IS_BETTER else 1
     rows = []
     for scope, g in _scopes(df):
         if reference not in g: continue
@@ -284,15 +328,16 @@ def predictor_differences(df:pd.DataFrame, reference:str='pred.ntk_complexity', 
         for sc in others:
             ok = g[[reference, sc, outcome]].dropna()
             if len(ok) < 3 or ok[reference].nunique() < 2 or ok[sc].nunique() < 2: continue
-            xr, xo, y = (ok[c].to_numpy(float) * k for c, k in ((reference, sign(reference)), (sc, sign(sc)), (outcome, 1)))
-            d, lo, hi = _boot(lambda i: _wtau(xr[i], y[i]) - _wtau(xo[i], y[i]), [np.arange(len(y))], n_boot, level=level)
-            few = len(y) < MIN_RUNS_CORR
+            xr, xo, y, heads = _ranked(ok, reference), _ranked(ok, sc), ok[outcome].to_numpy(float), source_head_labels(g.loc[ok.index])
+            d, lo, hi = _boot_both(lambda i: _wtau(xr[i], y[i]) - _wtau(xo[i], y[i]), heads, n_boot, level=level)
+            few = _n_units(len(y), heads) < MIN_RUNS_CORR
             if few: lo = hi = np.nan
             verdict = ('undecided (too few runs)' if few else 'undecided (no finite resample)' if not np.isfinite(lo)
                        else 'better' if lo > 0 else 'worse' if hi < 0 else 'undecided')
             rows.append(dict(scope=scope, reference=reference, other=sc, tau_difference=d, ci_low=lo, ci_high=hi, ci_level=level,
-                             n_configs=len(y), verdict=verdict))
-    return pd.DataFrame(rows, columns=['scope', 'reference', 'other', 'tau_difference', 'ci_low', 'ci_high', 'ci_level', 'n_configs', 'verdict'])
+                             n_configs=len(y), n_source_models=_n_units(len(y), heads), verdict=verdict))
+    return pd.DataFrame(rows, columns=['scope', 'reference', 'other', 'tau_difference', 'ci_low', 'ci_high', 'ci_level', 'n_configs',
+                                       'n_source_models', 'verdict'])
 
 # %% ../nbs/11_report.ipynb #01383271
 def plot_predicted(df:pd.DataFrame, x:str='pred.ntk_pred_acc', y:str='target_acc', ax=None):
@@ -369,7 +414,7 @@ def write_report(folder, # a sweep folder, or a folder of sweeps (e.g. results/)
     out = Path(out or folder/'report'); out.mkdir(parents=True, exist_ok=True)
     heads = load_source_heads(folder)
     tables = dict(runs=all_runs, summary=summary_table(df), correlations=spectrum_correlations(df, n_boot=n_boot),
-                  trends=depth_trends(df, n_boot=n_boot), claims=claims_table(df, n_boot=n_boot, heads=heads), predictors=predictor_table(df, n_boot=n_boot),
+                  trends=depth_trends(df, n_boot=n_boot), claims=claims_table(df, heads=heads), predictors=predictor_table(df, n_boot=n_boot),
                   predictor_differences=predictor_differences(df, n_boot=n_boot),
                   excluded=pd.DataFrame([dict(record_name=r, reason='not converged') for r in all_runs.loc[~all_runs.record_name.isin(df.record_name), 'record_name']]
                                         + [dict(record_name=p, reason=why) for p, why in bad] + [dict(record_name=f.get('record_name'), reason=f.get('error', 'failed')[:200]) for f in failed],
