@@ -1,0 +1,51 @@
+"""Audit of the committed study (`results/`, `checks/`): what issue 10 promises of every reported run, checked on the files.
+
+Reads JSON and CSV only (no torch), so it runs in a second. A record that lands without the report being rebuilt fails
+`test_report_is_built_from_every_record`: rebuild with `write_report('results', out='results/report')`.
+"""
+import json
+from pathlib import Path
+import numpy as np, pandas as pd
+import pytest
+from mr_ntk.experiment import is_complete_record
+
+REPO = Path(__file__).resolve().parent.parent
+EPS32 = float(np.finfo(np.float32).eps)
+STUDY = sorted((REPO/'results').glob('*/records/*.json'))
+CHECKS = sorted((REPO/'checks').glob('*/records/*.json'))
+
+def _load(p): return json.loads(p.read_text())
+
+@pytest.mark.skipif(not STUDY, reason='no committed study in results/')
+@pytest.mark.parametrize('path', STUDY + CHECKS, ids=lambda p: f'{p.parent.parent.name}/{p.stem[-12:]}')
+def test_every_committed_run_is_complete_converged_and_precise(path):
+    r = _load(path)
+    assert is_complete_record(r), f'{path}: incomplete, or its config does not hash to its config_id'
+    assert r['pretrained'], f'{path}: a random-init backbone has no place in the study'
+    tr = r['metrics']['reprogram_training']
+    # converged: stopped by patience, or at the cap while no longer improving by more than the stated tolerance
+    assert tr['converged'] and (tr['stop_reason'] == 'patience' or tr['final_improvement'] <= tr['convergence_tol']), (path, tr)
+    for key, n_of in (('target_ntk_full', 'full'), ('target_ntk_trace', 'trace')):
+        s = r['metrics'][key]
+        assert s['lambda_min_resolved'] == (s['lambda_min'] > s['resolution']), (path, key, s)
+        assert np.isclose(s['lambda_min_over_max'], s['lambda_min'] / s['lambda_max'], rtol=1e-9), (path, key)
+        if s['dtype'] == 'float32':   # the precision rule: float32 kept only when lambda_min clears eps32 * lambda_max * N
+            assert s['lambda_min'] > EPS32 * s['lambda_max'] * s['n'], (path, key, s)
+    assert r['metrics']['target_ntk_dtype'] in ('float32', 'float64') and r['metrics']['target_ntk_rule']
+
+@pytest.mark.skipif(not STUDY, reason='no committed study in results/')
+def test_report_is_built_from_every_record():
+    runs = pd.read_csv(REPO/'results'/'report'/'runs.csv')
+    names = {_load(p)['record_name'] for p in STUDY}
+    assert set(runs['record_name']) == names, (f"results/report is stale: records not in it {sorted(names - set(runs['record_name']))}, "
+                                               f"rows with no record {sorted(set(runs['record_name']) - names)}")
+    claims = pd.read_csv(REPO/'results'/'report'/'claims.csv')
+    assert {'estimate', 'ci_low', 'ci_high', 'interval', 'p', 'verdict', 'seeds'} <= set(claims.columns)
+    # a verdict other than 'undecided' always rests on a finite interval on one side of 0 and p < 0.05
+    decided = claims[~claims['verdict'].str.startswith('undecided')]
+    assert (decided['p'] < .05).all() and ((decided['ci_low'] > 0) | (decided['ci_high'] < 0)).all()
+
+def test_checks_stay_out_of_the_study():
+    "Runs in checks/ (e.g. a fixed-LR rerun of a failed seed) must never be read into the study's verdicts."
+    study = {_load(p)['record_name'] for p in STUDY}
+    assert not study & {_load(p)['record_name'] for p in CHECKS}
