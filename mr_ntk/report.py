@@ -397,7 +397,7 @@ def plot_scatter(df:pd.DataFrame, x:str, y:str='target_acc', ax=None, logx:bool=
     for t, g in df.groupby('arm'): ax.scatter(g[x], g[y], s=14, label=t)
     ok = df[[x, y]].dropna()
     rho = stats.spearmanr(ok[x], ok[y])[0] if len(ok) > 2 else np.nan
-    ax.set(xlabel=x, ylabel=y, title=f'Spearman rho = {rho:.2f}')
+    ax.set(xlabel=x + (' (lower is better)' if x in LOWER_IS_BETTER else ''), ylabel=y, title=f'Spearman rho = {rho:.2f} (raw values)')
     if logx: _set_log(ax, 'x', ok[x])
     ax.legend(fontsize=7); return ax
 
