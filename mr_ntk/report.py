@@ -13,9 +13,9 @@ from .experiment import is_complete_record, config_id
 
 # %% auto #0
 __all__ = ['SUMMARY_METRICS', 'PREDICTORS', 'OUTCOMES', 'MIN_RUNS_CORR', 'TREND_METRICS', 'MIN_RUNS_PER_GROUP', 'MIN_PAIRS',
-           'SCORES', 'LOWER_IS_BETTER', 'load_records', 'records_table', 'summary_table', 'spearman_ci',
-           'spectrum_correlations', 'depth_trends', 'welch_interval', 'paired_interval', 'slope_interval',
-           'spearman_fisher_interval', 'spearman_permutation_p', 'source_heads_table', 'claims_table',
+           'SLOPE_INTERVAL', 'SCORES', 'LOWER_IS_BETTER', 'load_records', 'records_table', 'summary_table',
+           'spearman_ci', 'spectrum_correlations', 'depth_trends', 'welch_interval', 'paired_interval',
+           'slope_interval', 'spearman_fisher_interval', 'spearman_permutation_p', 'source_heads_table', 'claims_table',
            'load_source_heads', 'source_head_labels', 'predictor_table', 'predictor_differences', 'plot_predicted',
            'plot_vs_depth', 'plot_eigen_decay', 'plot_scatter', 'write_report', 'plot_source_heads']
 
@@ -130,7 +130,9 @@ def depth_trends(df:pd.DataFrame, metrics=TREND_METRICS, n_boot:int=2000) -> pd.
 def _boot(f, groups:list, n_boot:int, seed:int=0, level:float=.95,
           clusters:list|None=None) -> tuple: # per group: None (rows independent) or a label per row (`_resample`)
     "f(*groups) and its percentile-bootstrap interval at `level`, each group resampled with replacement (rows or clusters)."
-    rng, vals, clusters = np.random.default_rng(seed), [], clusters or [None] * len(groups)
+    rng, vals = np.random.default_rng(seed), []
+    clusters = [None] * len(groups) if clusters is None else clusters
+    if len(clusters) != len(groups): raise ValueError(f"clusters: one entry (None or a label per row) per group, got {len(clusters)} for {len(groups)} groups")
     for _ in range(n_boot):
         v = f(*[g[_resample(rng, len(g), c)] for g, c in zip(groups, clusters)])
         if np.isfinite(v): vals.append(v)
@@ -172,6 +174,7 @@ def slope_interval(x, y, level:float=.95) -> dict:
     "Least-squares slope of y on x with its t interval (n - 2 degrees of freedom) and p; NaN below 3 points or 2 x values."
     x, y = np.asarray(x, float), np.asarray(y, float)
     if len(x) < 3 or np.ptp(x) == 0: return dict(estimate=np.nan, ci_low=np.nan, ci_high=np.nan, p=np.nan, dof=np.nan)
+    if np.ptp(y) == 0: return dict(estimate=0., ci_low=0., ci_high=0., p=1., dof=len(x) - 2)   # no spread: slope exactly 0
     fit = stats.linregress(x, y)
     lo, hi, p = _t_interval(fit.slope, fit.stderr, len(x) - 2, level)
     return dict(estimate=float(fit.slope), ci_low=lo, ci_high=hi, p=p, dof=len(x) - 2)
@@ -200,13 +203,16 @@ def _depth_effect(claim, scope, g, metric):
                 interval='Welch t', p=w['p'], verdict=_verdict(w['ci_low'], w['ci_high'], +1, w['p']), n_runs=len(a) + len(b),
                 seeds=sorted(g['seed'].unique().tolist()))
 
+SLOPE_INTERVAL = 'OLS slope t (secondary)'
+
 def _depth_slope(claim, scope, g, metric):
-    "Least-squares slope of `metric` on depth over every run in `g`, when 3 or more depths were run."
+    "Least-squares slope of `metric` on depth (per added block) over every run in `g`, when 3 or more depths were run."
     ok = g[['depth', metric]].dropna()
     if ok['depth'].nunique() < 3: return None
     w = slope_interval(ok['depth'], ok[metric])
-    return dict(claim=claim, scope=scope, effect=f"{metric} slope per depth level (depths {'/'.join(map(str, sorted(ok.depth.unique())))})",
-                estimate=w['estimate'], ci_low=w['ci_low'], ci_high=w['ci_high'], interval='OLS slope t', p=w['p'],
+    if len(ok) == ok['depth'].nunique(): w |= dict(ci_low=np.nan, ci_high=np.nan, p=np.nan)   # no depth repeated: no noise estimate but lack of fit
+    return dict(claim=claim, scope=scope, effect=f"{metric} slope per unit depth (depths {'/'.join(map(str, sorted(ok.depth.unique())))})",
+                estimate=w['estimate'], ci_low=w['ci_low'], ci_high=w['ci_high'], interval=SLOPE_INTERVAL, p=w['p'],
                 verdict=_verdict(w['ci_low'], w['ci_high'], +1, w['p']), n_runs=len(ok), seeds=sorted(g['seed'].unique().tolist()))
 
 def _vp_vs_fc(scope, vp, fc):
@@ -224,7 +230,7 @@ _HEAD_COLS = ['backbone', 'source_size', 'depth', 'seed', 'source_acc']
 def source_heads_table(df:pd.DataFrame, heads:pd.DataFrame|None=None) -> pd.DataFrame:
     "One row per source head (backbone, input size, depth, seed): the runs' heads and more converged heads (`load_source_heads`)."
     t = pd.concat([df[_HEAD_COLS]] + ([heads[_HEAD_COLS]] if heads is not None and len(heads) else []))
-    return t.drop_duplicates(['backbone', 'source_size', 'depth', 'seed']).reset_index(drop=True)   # a shared head counts once
+    return t.drop_duplicates(['backbone', 'source_size', 'depth', 'seed']).reset_index(drop=True)   # a shared head counts once (one source and n_source per study)
 
 def claims_table(df:pd.DataFrame,
                  heads:pd.DataFrame|None=None) -> pd.DataFrame: # more trained source heads (`load_source_heads`), e.g. other seeds
@@ -285,6 +291,7 @@ def _boot_both(f, heads, n_boot:int, level:float=.95) -> tuple:
     "f over all runs and the wider of two percentile intervals: runs resampled, and source models resampled whole."
     rows = [np.arange(len(heads))]
     est, lo_r, hi_r = _boot(f, rows, n_boot, level=level)
+    if _n_units(len(heads), heads) == len(heads): return est, lo_r, hi_r   # every run its own source model: one design
     _, lo_m, hi_m = _boot(f, rows, n_boot, level=level, clusters=[heads])
     return est, float(np.fmin(lo_r, lo_m)), float(np.fmax(hi_r, hi_m))
 
@@ -303,8 +310,9 @@ def predictor_table(df:pd.DataFrame, n_boot:int=2000, outcome:str='target_acc') 
             x, y, heads = _ranked(ok, sc), ok[outcome].to_numpy(float), source_head_labels(g.loc[ok.index])
             tau, lo, hi = _boot_both(lambda i: _wtau(x[i], y[i]), heads, n_boot)
             if _n_units(len(x), heads) < MIN_RUNS_CORR: lo = hi = np.nan   # same rule as `spearman_ci`
-            r, rm = spearman_ci(x, y, n_boot), spearman_ci(x, y, n_boot, clusters=heads)
-            r = r | dict(ci_low=np.fmin(r['ci_low'], rm['ci_low']), ci_high=np.fmax(r['ci_high'], rm['ci_high']))
+            r, rm = spearman_ci(x, y, n_boot), spearman_ci(x, y, n_boot, clusters=heads)   # rm: NaN below MIN_RUNS_CORR models
+            r = r | dict(ci_low=min(r['ci_low'], rm['ci_low']), ci_high=max(r['ci_high'], rm['ci_high']))
+            if _n_units(len(x), heads) < MIN_RUNS_CORR: r |= dict(ci_low=np.nan, ci_high=np.nan)
             cost = g.loc[ok.index, _COST[sc]] if _COST.get(sc) in g else pd.Series(np.nan, ok.index)
             share = (cost / g.loc[ok.index, 'training_seconds'].replace(0, np.nan)).mean() if 'training_seconds' in g else np.nan
             rows.append(dict(scope=scope, score=sc, direction='lower is better' if sc in LOWER_IS_BETTER else 'higher is better',

@@ -1,6 +1,6 @@
 """Audit of the committed study (`results/`, `checks/`): what issue 10 promises of every reported run, checked on the files.
 
-Reads JSON and CSV only (no torch), so it runs in a second. A record that lands without the report being rebuilt fails
+Reads JSON and CSV only (no training; importing `mr_ntk.experiment` loads torch), so it runs in seconds. A record that lands without the report being rebuilt fails
 `test_report_is_built_from_every_record`: rebuild with `write_report('results', out='results/report')`.
 """
 import json
@@ -11,8 +11,8 @@ from mr_ntk.experiment import is_complete_record
 
 REPO = Path(__file__).resolve().parent.parent
 EPS32 = float(np.finfo(np.float32).eps)
-STUDY = sorted((REPO/'results').glob('*/records/*.json'))
-CHECKS = sorted((REPO/'checks').glob('*/records/*.json'))
+_records = lambda d: sorted(p for p in (REPO/d).glob('**/records/*.json') if not p.name.startswith('.'))   # as `load_records` reads them
+STUDY, CHECKS = _records('results'), _records('checks')
 
 def _load(p): return json.loads(p.read_text())
 
@@ -42,8 +42,14 @@ def test_report_is_built_from_every_record():
     claims = pd.read_csv(REPO/'results'/'report'/'claims.csv')
     assert {'estimate', 'ci_low', 'ci_high', 'interval', 'p', 'verdict', 'seeds'} <= set(claims.columns)
     # a verdict other than 'undecided' always rests on a finite interval on one side of 0 and p < 0.05
-    decided = claims[~claims['verdict'].str.startswith('undecided')]
-    assert (decided['p'] < .05).all() and ((decided['ci_low'] > 0) | (decided['ci_high'] < 0)).all()
+    assert set(claims['verdict'].str.split(' ').str[0]) <= {'supported', 'contradicted', 'undecided'}
+    assert (claims.loc[claims.verdict == 'supported', 'ci_low'] > 0).all() and (claims.loc[claims.verdict == 'contradicted', 'ci_high'] < 0).all()
+    assert (claims.loc[~claims['verdict'].str.startswith('undecided'), 'p'] < .05).all()
+    # predictor intervals: none on fewer than 5 source models (runs sharing a backbone + head are not independent)
+    for name in ('predictors', 'predictor_differences'):
+        t = pd.read_csv(REPO/'results'/'report'/f'{name}.csv')
+        few = t[t['n_source_models'] < 5]
+        assert few.filter(like='ci_').drop(columns='ci_level', errors='ignore').isna().all().all(), (name, few)
 
 def test_checks_stay_out_of_the_study():
     "Runs in checks/ (e.g. a fixed-LR rerun of a failed seed) must never be read into the study's verdicts."
