@@ -90,19 +90,28 @@ def _resample(rng, n:int, clusters=None) -> np.ndarray:
 
 def _n_units(n:int, clusters=None) -> int: return n if clusters is None else len(np.unique(np.asarray(clusters)))
 
+def _boot(f, groups:list, n_boot:int, seed:int=0, level:float=.95,
+          clusters:list|None=None) -> tuple: # per group: None (rows independent) or a label per row (`_resample`)
+    "f(*groups) and its percentile-bootstrap interval at `level`, each group resampled with replacement (rows or clusters)."
+    rng, vals = np.random.default_rng(seed), []
+    clusters = [None] * len(groups) if clusters is None else clusters
+    if len(clusters) != len(groups): raise ValueError(f"clusters: one entry (None or a label per row) per group, got {len(clusters)} for {len(groups)} groups")
+    for _ in range(n_boot):
+        v = f(*[g[_resample(rng, len(g), c)] for g, c in zip(groups, clusters)])
+        if np.isfinite(v): vals.append(v)
+    lo, hi = np.percentile(vals, [50 * (1 - level), 50 * (1 + level)]) if vals else (np.nan, np.nan)
+    return float(f(*groups)), float(lo), float(hi)
+
+def _rho(x, y) -> float: return float(stats.spearmanr(x, y)[0]) if np.ptp(x) > 0 and np.ptp(y) > 0 else np.nan   # NaN: a constant resample
+
 def spearman_ci(x, y, n_boot:int=2000, # bootstrap resamples
-                level:float=.95, seed:int=0,
-                clusters=None) -> dict: # a label per point: points that share one (e.g. a source head) are resampled together
-    "Spearman's rho, its p-value and a percentile bootstrap interval (NaN below `MIN_RUNS_CORR` points, or clusters)."
+                level:float=.95, seed:int=0) -> dict:
+    "Spearman's rho, its p-value and a percentile bootstrap interval (NaN below `MIN_RUNS_CORR` points)."
     x, y = np.asarray(x, float), np.asarray(y, float)
     rho, p = stats.spearmanr(x, y)
-    if _n_units(len(x), clusters) < MIN_RUNS_CORR: return dict(rho=float(rho), p=float(p), ci_low=np.nan, ci_high=np.nan, n=len(x))
-    rng, boots = np.random.default_rng(seed), []
-    for _ in range(n_boot):
-        i = _resample(rng, len(x), clusters)
-        if np.ptp(x[i]) > 0 and np.ptp(y[i]) > 0: boots.append(stats.spearmanr(x[i], y[i])[0])
-    lo, hi = np.nanpercentile(boots, [50 * (1 - level), 50 * (1 + level)]) if boots else (np.nan, np.nan)
-    return dict(rho=float(rho), p=float(p), ci_low=float(lo), ci_high=float(hi), n=len(x))
+    if len(x) < MIN_RUNS_CORR: return dict(rho=float(rho), p=float(p), ci_low=np.nan, ci_high=np.nan, n=len(x))
+    _, lo, hi = _boot(lambda i: _rho(x[i], y[i]), [np.arange(len(x))], n_boot, seed, level)
+    return dict(rho=float(rho), p=float(p), ci_low=lo, ci_high=hi, n=len(x))
 
 # %% ../nbs/11_report.ipynb #b91428ed
 def spectrum_correlations(df:pd.DataFrame, predictors=PREDICTORS, outcomes=OUTCOMES, n_boot:int=2000) -> pd.DataFrame:
@@ -127,18 +136,6 @@ def depth_trends(df:pd.DataFrame, metrics=TREND_METRICS, n_boot:int=2000) -> pd.
     return pd.DataFrame(rows, columns=['arm', 'metric', 'rho', 'p', 'ci_low', 'ci_high', 'n'])
 
 # %% ../nbs/11_report.ipynb #5a396130
-def _boot(f, groups:list, n_boot:int, seed:int=0, level:float=.95,
-          clusters:list|None=None) -> tuple: # per group: None (rows independent) or a label per row (`_resample`)
-    "f(*groups) and its percentile-bootstrap interval at `level`, each group resampled with replacement (rows or clusters)."
-    rng, vals = np.random.default_rng(seed), []
-    clusters = [None] * len(groups) if clusters is None else clusters
-    if len(clusters) != len(groups): raise ValueError(f"clusters: one entry (None or a label per row) per group, got {len(clusters)} for {len(groups)} groups")
-    for _ in range(n_boot):
-        v = f(*[g[_resample(rng, len(g), c)] for g, c in zip(groups, clusters)])
-        if np.isfinite(v): vals.append(v)
-    lo, hi = np.percentile(vals, [50 * (1 - level), 50 * (1 + level)]) if vals else (np.nan, np.nan)
-    return float(f(*groups)), float(lo), float(hi)
-
 MIN_RUNS_PER_GROUP, MIN_PAIRS = 2, 3 # below these there is no spread to build an interval from: no interval, no verdict
 
 def _verdict(lo, hi, sign:int, p:float=0.) -> str:
@@ -309,15 +306,13 @@ def predictor_table(df:pd.DataFrame, n_boot:int=2000, outcome:str='target_acc') 
             if len(ok) < 3 or ok[sc].nunique() < 2: continue
             x, y, heads = _ranked(ok, sc), ok[outcome].to_numpy(float), source_head_labels(g.loc[ok.index])
             tau, lo, hi = _boot_both(lambda i: _wtau(x[i], y[i]), heads, n_boot)
-            if _n_units(len(x), heads) < MIN_RUNS_CORR: lo = hi = np.nan   # same rule as `spearman_ci`
-            r, rm = spearman_ci(x, y, n_boot), spearman_ci(x, y, n_boot, clusters=heads)   # rm: NaN below MIN_RUNS_CORR models
-            r = r | dict(ci_low=min(r['ci_low'], rm['ci_low']), ci_high=max(r['ci_high'], rm['ci_high']))
-            if _n_units(len(x), heads) < MIN_RUNS_CORR: r |= dict(ci_low=np.nan, ci_high=np.nan)
+            rho, rlo, rhi = _boot_both(lambda i: _rho(x[i], y[i]), heads, n_boot)
+            if _n_units(len(x), heads) < MIN_RUNS_CORR: lo = hi = rlo = rhi = np.nan   # same rule as `spearman_ci`, on source models
             cost = g.loc[ok.index, _COST[sc]] if _COST.get(sc) in g else pd.Series(np.nan, ok.index)
             share = (cost / g.loc[ok.index, 'training_seconds'].replace(0, np.nan)).mean() if 'training_seconds' in g else np.nan
             rows.append(dict(scope=scope, score=sc, direction='lower is better' if sc in LOWER_IS_BETTER else 'higher is better',
-                             weighted_tau=tau, tau_ci_low=lo, tau_ci_high=hi, spearman=r['rho'],
-                             rho_ci_low=r['ci_low'], rho_ci_high=r['ci_high'], n_configs=len(x), n_source_models=_n_units(len(x), heads), mean_cost_s=cost.mean(),
+                             weighted_tau=tau, tau_ci_low=lo, tau_ci_high=hi, spearman=rho,
+                             rho_ci_low=rlo, rho_ci_high=rhi, n_configs=len(x), n_source_models=_n_units(len(x), heads), mean_cost_s=cost.mean(),
                              cost_share_of_training=share))
     out = pd.DataFrame(rows, columns=['scope', 'score', 'direction', 'weighted_tau', 'tau_ci_low', 'tau_ci_high', 'spearman', 'rho_ci_low',
                                       'rho_ci_high', 'n_configs', 'n_source_models', 'mean_cost_s', 'cost_share_of_training'])
