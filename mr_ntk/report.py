@@ -438,12 +438,21 @@ def plot_source_heads(heads:pd.DataFrame, ax=None):
                     label=f"{bb} @ {size}px ({s['size'].min()}-{s['size'].max()} heads/depth)")
     ax.set(xlabel='source head depth', ylabel='source_acc (every converged head)'); ax.legend(fontsize=6); return ax
 
+def _shared_legend(axs):
+    "One legend, right of the last panel, for every label the panels `axs` drew (their own legends would cover the data)."
+    seen = {}
+    for ax in axs:
+        for h, l in zip(*ax.get_legend_handles_labels()): seen.setdefault(l, h)
+        if ax.get_legend(): ax.get_legend().remove()
+    axs[-1].legend(seen.values(), seen.keys(), fontsize=7, loc='center left', bbox_to_anchor=(1.02, 0.5))
+
 def _depth_figure(df, heads):
     ms = [('target_acc', False), ('target_ntk_full.lambda_min', True), ('source_ntk_analytic.lambda_min', True)]
     ms = [(m, l) for m, l in ms if m in df.columns]
     fig, axs = plt.subplots(1, len(ms) + 1, figsize=(3.6 * (len(ms) + 1), 3), squeeze=False)
     plot_source_heads(heads, axs[0][0])
     for ax, (m, l) in zip(axs[0][1:], ms): plot_vs_depth(df, m, ax, logy=l)
+    if ms: _shared_legend(axs[0][1:])
     hpx = sorted(heads['source_size'].unique()) if len(heads) else []
     note = f"\nfirst panel: source heads at {'/'.join(map(str, hpx))} px (see legend)" if set(hpx) - set(df['source_size']) else ''
     fig.suptitle(_label(df) + note); fig.tight_layout(); return fig
@@ -461,6 +470,7 @@ def _predicted_figure(df):
     fig, axs = plt.subplots(1, len(xs) + 1, figsize=(3.8 * (len(xs) + 1), 3.4), squeeze=False)
     plot_predicted(df.dropna(subset=['pred.ntk_pred_acc']), ax=axs[0][0])
     for ax, (x, lg) in zip(axs[0][1:], xs): plot_scatter(df, x, 'target_acc', ax, logx=lg)
+    _shared_legend(axs[0])
     fig.suptitle(_label(df), fontsize=7); fig.tight_layout(); return fig
 
 def _scatter_figure(df):
@@ -468,4 +478,5 @@ def _scatter_figure(df):
                       'source_ntk_analytic.lambda_min') if p in df.columns]
     fig, axs = plt.subplots(1, len(xs), figsize=(3.6 * len(xs), 3), squeeze=False)
     for ax, x in zip(axs[0], xs): plot_scatter(df, x, 'target_acc', ax)
+    if xs: _shared_legend(axs[0])
     fig.suptitle(_label(df)); fig.tight_layout(); return fig
