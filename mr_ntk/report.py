@@ -352,11 +352,20 @@ def plot_predicted(df:pd.DataFrame, x:str='pred.ntk_pred_acc', y:str='target_acc
     ax.legend(fontsize=6); return ax
 
 # %% ../nbs/11_report.ipynb #5d7166aa
+def _plain_log_ticks(axis):
+    "Ticks at 1, 2, 5 x 10^k labelled as plain numbers: on a log axis spanning under two decades matplotlib labels its minor ticks, which overlap."
+    from matplotlib.ticker import LogLocator, FuncFormatter, NullFormatter
+    axis.set_major_locator(LogLocator(base=10, subs=(1., 2., 5.)))
+    axis.set_major_formatter(FuncFormatter(lambda x, _: f'{x:g}'))
+    axis.set_minor_formatter(NullFormatter())
+
 def _set_log(ax, axis:str, values):
     "Log scale, or symlog (linear near 0) when some values are <= 0, e.g. float32 rounding noise in a lambda_min."
     v = np.asarray(values, float); v = v[np.isfinite(v)]
     setter = ax.set_xscale if axis == 'x' else ax.set_yscale
-    if len(v) and (v > 0).all(): setter('log')
+    if len(v) and (v > 0).all():
+        setter('log')
+        if np.log10(v.max() / v.min()) < 2: _plain_log_ticks(ax.xaxis if axis == 'x' else ax.yaxis)
     elif len(v) and (v != 0).any(): setter('symlog', linthresh=float(np.abs(v[v != 0]).min()))
 
 def _label(df) -> str:
