@@ -14,7 +14,7 @@ from .core import check_choice, write_json_atomic
 # %% auto #0
 __all__ = ['PROFILES', 'SETTINGS', 'IDENTITY_EXCLUDED', 'SAMPLE_SIZES', 'ALL', 'PREDICTOR_SETTINGS', 'RECORD_FIELDS',
            'RECORD_METRICS', 'validate_config', 'config_id', 'run_name', 'resolve_config', 'check_notebook_params',
-           'environment_info', 'Experiment', 'add_predictors', 'is_complete_record', 'config_id_of']
+           'cpu_model', 'environment_info', 'Experiment', 'add_predictors', 'is_complete_record', 'config_id_of']
 
 # %% ../nbs/09_experiment.ipynb #a7198194
 _COMMON = dict(label_map='identity', transform='vp', fc_init='resize', loss='ce', seed=0, data_seed=0, depth=2, max_depth=6,
@@ -122,13 +122,19 @@ def check_notebook_params(namespace:dict, # the notebook's globals() after the p
     return {k: namespace[k] for k in SETTINGS + ('profile',) if k in namespace}
 
 # %% ../nbs/09_experiment.ipynb #36fa2871
+def cpu_model() -> str:
+    "The CPU's model name (`/proc/cpuinfo`, else `platform.processor()`). Float32 kernels differ between CPUs, so a head retrained on another CPU differs in its last digits, then more."
+    try: return next(l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name'))
+    except (OSError, StopIteration): return platform.processor() or 'unknown'
+
 def environment_info(device=None) -> dict:
-    "Library versions and the device, for the record of a run."
+    "Library versions, the device and the CPU (model, and the instruction set torch's kernels use), for the record of a run."
     import timm, open_clip, numpy, mr_ntk
     dev = core.pick_device(device or 'auto')
     return dict(python=platform.python_version(), torch=torch.__version__, timm=timm.__version__,
                 open_clip=open_clip.__version__, numpy=numpy.__version__, mr_ntk=mr_ntk.__version__,
-                platform=platform.platform(), device=str(dev), cpu_threads=torch.get_num_threads(),
+                platform=platform.platform(), cpu=cpu_model(), cpu_capability=torch.backends.cpu.get_cpu_capability(),
+                device=str(dev), cpu_threads=torch.get_num_threads(),
                 gpu=torch.cuda.get_device_name(dev) if dev.type == 'cuda' else None)
 
 # %% ../nbs/09_experiment.ipynb #2110e62f

@@ -10,6 +10,7 @@ import numpy as np, pandas as pd
 from scipy import stats
 import matplotlib.pyplot as plt
 from .experiment import is_complete_record, config_id
+from .core import config_hash
 
 # %% auto #0
 __all__ = ['SUMMARY_METRICS', 'PREDICTORS', 'OUTCOMES', 'MIN_RUNS_CORR', 'TREND_METRICS', 'MIN_RUNS_PER_GROUP', 'MIN_PAIRS',
@@ -39,6 +40,13 @@ _CONFIG_COLS = ('profile', 'backbone', 'source', 'target', 'source_size', 'depth
                 'n_source', 'n_target', 'epochs')
 _ARM_COLS = ('target', 'n_target', 'backbone', 'source_size', 'transform', 'fc_init', 'label_map') # the unit tables and figures group by: whichever of these vary
 
+_HEAD_KEY = ('backbone', 'source', 'n_source', 'source_size', 'depth', 'seed')   # the settings that name a source head
+
+def _source_head_id(r:dict) -> str:
+    "Names the trained source head a run used: its settings and its training history (shared through the head cache). The same settings retrained on another machine's CPU give another history, so another id."
+    hist = [{k: v for k, v in e.items() if k != 'seconds'} for e in (r.get('histories') or {}).get('source') or []]
+    return config_hash([{k: r['config'].get(k) for k in _HEAD_KEY}, hist], 12)
+
 def _row(r:dict) -> dict:
     "One record as a flat row; a lambda_min below its kernel's numerical resolution becomes NaN (its bound kept apart)."
     row = {k: r['config'].get(k) for k in _CONFIG_COLS} | dict(pretrained=r['pretrained'], record_name=r['record_name'])
@@ -54,6 +62,7 @@ def _row(r:dict) -> dict:
     if r['timings'].get('predictors') is not None and row['training_seconds']:
         row['predictors_share_of_training'] = r['timings']['predictors'] / row['training_seconds']
     row['target_ntk_seconds'] = r['timings'].get('target_ntk')
+    row['source_head_id'] = _source_head_id(r)
     return row
 
 def records_table(records:list) -> pd.DataFrame:
@@ -213,11 +222,13 @@ def _depth_slope(claim, scope, g, metric):
                 verdict=_verdict(w['ci_low'], w['ci_high'], +1, w['p']), n_runs=len(ok), seeds=sorted(g['seed'].unique().tolist()))
 
 def _vp_vs_fc(scope, vp, fc):
-    "Mean paired difference VP - FC of target accuracy over (depth, seed), paired t interval."
-    m = vp.merge(fc, on=['depth', 'seed'], suffixes=('_vp', '_fc'))
+    "Mean paired difference VP - FC of target accuracy over (depth, seed) on one source head (same `source_head_id`), paired t interval."
+    on = ['depth', 'seed'] + ['source_head_id'] * ('source_head_id' in vp and 'source_head_id' in fc)
+    m, n_split = vp.merge(fc, on=on, suffixes=('_vp', '_fc')), len(vp.merge(fc, on=['depth', 'seed'])) - len(vp.merge(fc, on=on))
     if not len(m): return None
+    effect = 'target_acc VP - FC (paired)' + (f', {n_split} (depth, seed) left unpaired: its VP and FC runs used different source heads' if n_split else '')
     w = paired_interval((m['target_acc_vp'] - m['target_acc_fc']).to_numpy())
-    return dict(claim='VP beats FC', scope=scope, effect='target_acc VP - FC (paired)', estimate=w['estimate'], ci_low=w['ci_low'],
+    return dict(claim='VP beats FC', scope=scope, effect=effect, estimate=w['estimate'], ci_low=w['ci_low'],
                 ci_high=w['ci_high'], interval='paired t', p=w['p'], verdict=_verdict(w['ci_low'], w['ci_high'], +1, w['p']),
                 n_runs=2 * len(m), seeds=sorted(m['seed'].unique().tolist()))
 
@@ -225,9 +236,12 @@ def _vp_vs_fc(scope, vp, fc):
 _HEAD_COLS = ['backbone', 'source_size', 'depth', 'seed', 'source_acc']
 
 def source_heads_table(df:pd.DataFrame, heads:pd.DataFrame|None=None) -> pd.DataFrame:
-    "One row per source head (backbone, input size, depth, seed): the runs' heads and more converged heads (`load_source_heads`)."
-    t = pd.concat([df[_HEAD_COLS]] + ([heads[_HEAD_COLS]] if heads is not None and len(heads) else []))
-    return t.drop_duplicates(['backbone', 'source_size', 'depth', 'seed']).reset_index(drop=True)   # a shared head counts once (one source and n_source per study)
+    "One row per (backbone, input size, depth, seed): the runs' heads, then more converged heads (`load_source_heads`). Where runs used two heads of one (depth, seed), retrained on two machines, the row holds their mean accuracy."
+    key = ['backbone', 'source_size', 'depth', 'seed']
+    runs = df.drop_duplicates('source_head_id') if 'source_head_id' in df else df   # a shared head counts once
+    runs = runs.groupby(key, as_index=False)['source_acc'].mean()
+    t = pd.concat([runs[_HEAD_COLS]] + ([heads[_HEAD_COLS]] if heads is not None and len(heads) else []))
+    return t.drop_duplicates(key).reset_index(drop=True)   # one source and n_source per study
 
 def claims_table(df:pd.DataFrame,
                  heads:pd.DataFrame|None=None) -> pd.DataFrame: # more trained source heads (`load_source_heads`), e.g. other seeds
@@ -236,7 +250,7 @@ def claims_table(df:pd.DataFrame,
     for (bb, size), g in source_heads_table(df, heads).groupby(['backbone', 'source_size']):
         rows += [f('source accuracy rises with depth', f'{bb} @ {size}px', g, 'source_acc') for f in (_depth_effect, _depth_slope)]
     for arm, g in df.groupby('arm'): rows += [f('target accuracy rises with depth', arm, g, 'target_acc') for f in (_depth_effect, _depth_slope)]
-    cols = ['depth', 'seed', 'target_acc']
+    cols = ['depth', 'seed', 'target_acc'] + ['source_head_id'] * ('source_head_id' in df)
     same = [c for c in _ARM_COLS if c not in ('transform', 'fc_init') and c in df]   # pairs never cross a target, backbone, size, label map ...
     for key, g in df.groupby(same, dropna=False):
         bb = g['backbone'].iloc[0]
@@ -278,10 +292,9 @@ def _ranked(ok:pd.DataFrame, score:str) -> np.ndarray:
     "A score's values oriented so that higher predicts better (those in `LOWER_IS_BETTER` negated)."
     return ok[score].to_numpy(float) * (-1 if score in LOWER_IS_BETTER else 1)
 
-_HEAD_KEY = ('backbone', 'source', 'n_source', 'source_size', 'depth', 'seed')   # runs with equal values share one source model
-
 def source_head_labels(df:pd.DataFrame) -> np.ndarray:
-    "One label per run naming its source model (pretrained backbone + trained head); the bootstrap resamples these."
+    "One label per run naming its source model (pretrained backbone + trained head, `source_head_id`); the bootstrap resamples these."
+    if 'source_head_id' in df and df['source_head_id'].notna().all(): return df['source_head_id'].astype(str).to_numpy()
     return df[[c for c in _HEAD_KEY if c in df]].astype(str).agg('/'.join, axis=1).to_numpy()
 
 def _boot_both(f, heads, n_boot:int, level:float=.95) -> tuple:

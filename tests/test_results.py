@@ -55,3 +55,16 @@ def test_checks_stay_out_of_the_study():
     "Runs in checks/ (e.g. a fixed-LR rerun of a failed seed) must never be read into the study's verdicts."
     study = {_load(p)['record_name'] for p in STUDY}
     assert not study & {_load(p)['record_name'] for p in CHECKS}
+
+@pytest.mark.skipif(not STUDY, reason='no committed study in results/')
+def test_vp_fc_pairs_share_one_source_head():
+    "A head retrained on another machine (the cache is per machine) is another source model: VP - FC pairs never mix two heads."
+    runs = pd.read_csv(REPO/'results'/'report'/'runs.csv')
+    assert runs['source_head_id'].notna().all()
+    claims = pd.read_csv(REPO/'results'/'report'/'claims.csv').query("claim == 'VP beats FC'")
+    for _, c in claims.iterrows():
+        vp_arm, fc_arm = c['scope'].split(': ', 1)[1].split(' vs ')
+        vp, fc = runs[runs['arm'] == vp_arm], runs[runs['arm'] == fc_arm]
+        same_head = vp.merge(fc, on=['depth', 'seed', 'source_head_id'])
+        assert c['n_runs'] == 2 * len(same_head), (c['scope'], c['n_runs'], len(same_head))
+        assert ('left unpaired' in c['effect']) == (len(vp.merge(fc, on=['depth', 'seed'])) > len(same_head)), c['effect']
