@@ -224,7 +224,9 @@ def _depth_slope(claim, scope, g, metric):
 def _vp_vs_fc(scope, vp, fc):
     "Mean paired difference VP - FC of target accuracy over (depth, seed) on one source head (same `source_head_id`), paired t interval."
     on = ['depth', 'seed'] + ['source_head_id'] * ('source_head_id' in vp and 'source_head_id' in fc)
-    m, n_split = vp.merge(fc, on=on, suffixes=('_vp', '_fc')), len(vp.merge(fc, on=['depth', 'seed'])) - len(vp.merge(fc, on=on))
+    m = vp.merge(fc, on=on, suffixes=('_vp', '_fc'))
+    keys = lambda t: set(zip(t['depth'], t['seed']))
+    n_split = len(keys(vp) & keys(fc) - keys(m))   # (depth, seed) run with both transforms, but on two different heads
     if not len(m): return None
     effect = 'target_acc VP - FC (paired)' + (f', {n_split} (depth, seed) left unpaired: its VP and FC runs used different source heads' if n_split else '')
     w = paired_interval((m['target_acc_vp'] - m['target_acc_fc']).to_numpy())
@@ -239,7 +241,7 @@ def source_heads_table(df:pd.DataFrame, heads:pd.DataFrame|None=None) -> pd.Data
     "One row per (backbone, input size, depth, seed): the runs' heads, then more converged heads (`load_source_heads`). Where runs used two heads of one (depth, seed), retrained on two machines, the row holds their mean accuracy."
     key = ['backbone', 'source_size', 'depth', 'seed']
     runs = df.drop_duplicates('source_head_id') if 'source_head_id' in df else df   # a shared head counts once
-    runs = runs.groupby(key, as_index=False)['source_acc'].mean()
+    runs = runs.groupby(key, as_index=False, dropna=False)['source_acc'].mean()
     t = pd.concat([runs[_HEAD_COLS]] + ([heads[_HEAD_COLS]] if heads is not None and len(heads) else []))
     return t.drop_duplicates(key).reset_index(drop=True)   # one source and n_source per study
 

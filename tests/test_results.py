@@ -56,11 +56,23 @@ def test_checks_stay_out_of_the_study():
     study = {_load(p)['record_name'] for p in STUDY}
     assert not study & {_load(p)['record_name'] for p in CHECKS}
 
+_HEAD_KEY = ['backbone', 'source', 'n_source', 'source_size', 'depth', 'seed']
+
+@pytest.mark.skipif(not STUDY, reason='no committed study in results/')
+def test_source_head_ids_name_one_head_each():
+    "Runs that share a `source_head_id` share the head (same settings, same source accuracy); one that differs has another id."
+    runs = pd.read_csv(REPO/'results'/'report'/'runs.csv')
+    assert runs['source_head_id'].notna().all()
+    per_id = runs.groupby('source_head_id')
+    assert (per_id[_HEAD_KEY].nunique() == 1).all().all() and (per_id['source_acc'].nunique() == 1).all()
+    accs = runs.groupby(_HEAD_KEY)[['source_acc', 'source_head_id']].nunique()
+    assert (accs['source_head_id'] >= accs['source_acc']).all(), accs[accs['source_head_id'] < accs['source_acc']]
+
 @pytest.mark.skipif(not STUDY, reason='no committed study in results/')
 def test_vp_fc_pairs_share_one_source_head():
     "A head retrained on another machine (the cache is per machine) is another source model: VP - FC pairs never mix two heads."
     runs = pd.read_csv(REPO/'results'/'report'/'runs.csv')
-    assert runs['source_head_id'].notna().all()
+    runs = runs[runs['converged']]   # the claims are computed on converged runs
     claims = pd.read_csv(REPO/'results'/'report'/'claims.csv').query("claim == 'VP beats FC'")
     for _, c in claims.iterrows():
         vp_arm, fc_arm = c['scope'].split(': ', 1)[1].split(' vs ')
