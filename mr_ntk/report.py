@@ -223,8 +223,7 @@ def _depth_slope(claim, scope, g, metric):
 
 def _vp_vs_fc(scope, vp, fc):
     "Mean paired difference VP - FC of target accuracy over (depth, seed) on one source head (same `source_head_id`), paired t interval."
-    on = ['depth', 'seed'] + ['source_head_id'] * ('source_head_id' in vp and 'source_head_id' in fc)
-    m = vp.merge(fc, on=on, suffixes=('_vp', '_fc'))
+    m = vp.merge(fc, on=['depth', 'seed', 'source_head_id'], suffixes=('_vp', '_fc'))
     keys = lambda t: set(zip(t['depth'], t['seed']))
     n_split = len(keys(vp) & keys(fc) - keys(m))   # (depth, seed) run with both transforms, but on two different heads
     if not len(m): return None
@@ -240,8 +239,7 @@ _HEAD_COLS = ['backbone', 'source_size', 'depth', 'seed', 'source_acc']
 def source_heads_table(df:pd.DataFrame, heads:pd.DataFrame|None=None) -> pd.DataFrame:
     "One row per (backbone, input size, depth, seed): the runs' heads, then more converged heads (`load_source_heads`). Where runs used two heads of one (depth, seed), retrained on two machines, the row holds their mean accuracy."
     key = ['backbone', 'source_size', 'depth', 'seed']
-    runs = df.drop_duplicates('source_head_id') if 'source_head_id' in df else df   # a shared head counts once
-    runs = runs.groupby(key, as_index=False, dropna=False)['source_acc'].mean()
+    runs = df.drop_duplicates('source_head_id').groupby(key, as_index=False, dropna=False)['source_acc'].mean()
     t = pd.concat([runs[_HEAD_COLS]] + ([heads[_HEAD_COLS]] if heads is not None and len(heads) else []))
     return t.drop_duplicates(key).reset_index(drop=True)   # one source and n_source per study
 
@@ -252,7 +250,7 @@ def claims_table(df:pd.DataFrame,
     for (bb, size), g in source_heads_table(df, heads).groupby(['backbone', 'source_size']):
         rows += [f('source accuracy rises with depth', f'{bb} @ {size}px', g, 'source_acc') for f in (_depth_effect, _depth_slope)]
     for arm, g in df.groupby('arm'): rows += [f('target accuracy rises with depth', arm, g, 'target_acc') for f in (_depth_effect, _depth_slope)]
-    cols = ['depth', 'seed', 'target_acc'] + ['source_head_id'] * ('source_head_id' in df)
+    cols = ['depth', 'seed', 'target_acc', 'source_head_id']
     same = [c for c in _ARM_COLS if c not in ('transform', 'fc_init') and c in df]   # pairs never cross a target, backbone, size, label map ...
     for key, g in df.groupby(same, dropna=False):
         bb = g['backbone'].iloc[0]
@@ -296,8 +294,7 @@ def _ranked(ok:pd.DataFrame, score:str) -> np.ndarray:
 
 def source_head_labels(df:pd.DataFrame) -> np.ndarray:
     "One label per run naming its source model (pretrained backbone + trained head, `source_head_id`); the bootstrap resamples these."
-    if 'source_head_id' in df and df['source_head_id'].notna().all(): return df['source_head_id'].astype(str).to_numpy()
-    return df[[c for c in _HEAD_KEY if c in df]].astype(str).agg('/'.join, axis=1).to_numpy()
+    return df['source_head_id'].astype(str).to_numpy()
 
 def _boot_both(f, heads, n_boot:int, level:float=.95) -> tuple:
     "f over all runs and the wider of two percentile intervals: runs resampled, and source models resampled whole."
