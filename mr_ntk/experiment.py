@@ -40,9 +40,9 @@ SETTINGS = tuple(PROFILES['offline']) # every setting; each is a parameter of nb
 assert all(tuple(p) == SETTINGS for p in PROFILES.values())
 
 # %% ../nbs/09_experiment.ipynb #726b831e
-_POS_INT = ('width', 'source_epochs', 'epochs', 'batch_size', 'source_batch_size', 'ntk_per_class', 'ntk_draws',
+_POS_INT = ('width', 'epochs', 'batch_size', 'source_batch_size', 'ntk_per_class', 'ntk_draws',
             'source_size', 'max_depth', 'lr_search_epochs')
-_NONNEG_INT = ('seed', 'data_seed', 'patience')
+_NONNEG_INT = ('seed', 'data_seed', 'patience', 'source_epochs') # source_epochs=0: the untrained head at initialisation
 _OPT_POS_INT = ('n_source', 'n_source_test', 'n_target', 'n_target_test', 'inner_size', 'target_size')
 _POS_FLOAT = ('lr', 'vp_lr_mult', 'fc_memory_budget_gb')
 _CHOICES = dict(label_map=transforms.LABEL_MAPS, fc_init=('resize', 'default'), loss=train.LOSSES, schedule=train.SCHEDULES,
@@ -199,8 +199,15 @@ def build_source(self:Experiment):
     self.source_model = models.SourceModel(self.backbone, head).to(self.device)
     path = core.cache_dir()/'source_heads'/f'{self.source_key()}.pt'
     with self.timed('source_train'):
-        if not self._load_head(path): self._train_head(path)
+        if c['source_epochs'] == 0: self._untrained_head()
+        elif not self._load_head(path): self._train_head(path)
     return self
+
+@patch
+def _untrained_head(self:Experiment):
+    "`source_epochs=0`: keep the seeded head at initialisation (the zero point of a source-quality dose-response)."
+    self.histories['source'], self.metrics['source_head_cached'] = [], False
+    self.metrics['source_training'] = dict(epochs_run=0, stop_reason='untrained', converged=None, final_improvement=None)
 
 @patch
 def _train_head(self:Experiment, path):
