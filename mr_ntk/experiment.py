@@ -10,11 +10,13 @@ import torch
 from fastcore.basics import patch
 from . import core, data, models, train, features, transforms, ntk, transfer
 from .core import check_choice, write_json_atomic
+from .records import (config_id, record_name, is_complete_record, config_id_of, outcome_check, seal,
+                            write_record, IDENTITY_EXCLUDED, RECORD_FIELDS, RECORD_METRICS)
 
 # %% auto #0
-__all__ = ['PROFILES', 'SETTINGS', 'IDENTITY_EXCLUDED', 'SAMPLE_SIZES', 'ALL', 'PREDICTOR_SETTINGS', 'RECORD_FIELDS',
-           'RECORD_METRICS', 'validate_config', 'config_id', 'run_name', 'resolve_config', 'check_notebook_params',
-           'cpu_model', 'environment_info', 'Experiment', 'add_predictors', 'is_complete_record', 'config_id_of']
+__all__ = ['PROFILES', 'SETTINGS', 'SEED_MAX', 'SAMPLE_SIZES', 'ALL', 'HEAD_CODE_VERSION', 'PREDICTOR_SETTINGS',
+           'validate_config', 'resolve_config', 'check_notebook_params', 'cpu_model', 'environment_info', 'Experiment',
+           'add_predictors']
 
 # %% ../nbs/09_experiment.ipynb #a7198194
 _COMMON = dict(label_map='identity', transform='vp', fc_init='resize', loss='ce', seed=0, data_seed=0, depth=2, max_depth=6,
@@ -42,7 +44,8 @@ assert all(tuple(p) == SETTINGS for p in PROFILES.values())
 # %% ../nbs/09_experiment.ipynb #726b831e
 _POS_INT = ('width', 'epochs', 'batch_size', 'source_batch_size', 'ntk_per_class', 'ntk_draws',
             'source_size', 'max_depth', 'lr_search_epochs')
-_NONNEG_INT = ('seed', 'data_seed', 'patience', 'source_epochs') # source_epochs=0: the untrained head at initialisation
+_NONNEG_INT = ('patience', 'source_epochs') # source_epochs=0: the untrained head at initialisation
+_SEEDS, SEED_MAX = ('seed', 'data_seed'), 2**32 - 1 # numpy's generators take seeds below 2**32
 _OPT_POS_INT = ('n_source', 'n_source_test', 'n_target', 'n_target_test', 'inner_size', 'target_size')
 _POS_FLOAT = ('lr', 'vp_lr_mult', 'fc_memory_budget_gb')
 _CHOICES = dict(label_map=transforms.LABEL_MAPS, fc_init=('resize', 'default'), loss=train.LOSSES, schedule=train.SCHEDULES,
@@ -57,6 +60,7 @@ def validate_config(cfg:dict) -> dict:
     "Check every setting's type and range (the depth against `max_depth`); return `cfg`."
     for k in _POS_INT: core.check_int(k, cfg[k], 1)
     for k in _NONNEG_INT: core.check_int(k, cfg[k], 0)
+    for k in _SEEDS: core.check_int(k, cfg[k], 0, SEED_MAX)
     for k in _OPT_POS_INT:
         if cfg[k] is not None: core.check_int(k, cfg[k], 1)
     for k in _POS_FLOAT: _check_float(k, cfg[k])
@@ -68,6 +72,9 @@ def validate_config(cfg:dict) -> dict:
     if cfg['lr_grid'] is not None:
         if not isinstance(cfg['lr_grid'], (list, tuple)) or not cfg['lr_grid']: raise ValueError(f"lr_grid={cfg['lr_grid']!r} is not valid: give a non-empty list of learning rates, e.g. [3e-4, 1e-3, 3e-3], or None")
         for v in cfg['lr_grid']: _check_float('lr_grid entry', v)
+        if len(cfg['lr_grid']) > 1 and cfg['val_fraction'] == 0:
+            raise ValueError(f"lr_grid={cfg['lr_grid']!r} chooses the rate on a validation split, but val_fraction=0 leaves none: "
+                             "pass val_fraction > 0 (e.g. 0.1), or a single rate (lr_grid=None with lr, or a one-value lr_grid)")
     _check_names(cfg)
     return cfg
 
@@ -85,18 +92,6 @@ def _check_names(cfg):
         n = cfg[k]
         if not (isinstance(n, str) and n.startswith('imagefolder:')): check_choice(k, n, data.registered())
 
-# %% ../nbs/09_experiment.ipynb #a3425162
-IDENTITY_EXCLUDED = ('out_dir', 'run_name', 'progress') # settings that do not change what a run computes
-
-def config_id(cfg:dict) -> str:
-    "Hash of everything that determines a run's results (all settings but `IDENTITY_EXCLUDED`)."
-    return core.config_hash({k: v for k, v in cfg.items() if k not in IDENTITY_EXCLUDED + ('config_id', 'record_name')})
-
-def run_name(cfg:dict) -> str:
-    "Record file name: a readable prefix (or the `run_name` setting) and the configuration's hash."
-    prefix = cfg['run_name'] or f"{cfg['profile']}_{cfg['backbone'].replace(':', '-')}_{cfg['source']}-{cfg['target']}_d{cfg['depth']}_{cfg['transform']}_{cfg['label_map']}_s{cfg['seed']}"
-    return f"{prefix}_{config_id(cfg)}"
-
 # %% ../nbs/09_experiment.ipynb #2a02c685
 SAMPLE_SIZES = ('n_source', 'n_source_test', 'n_target', 'n_target_test') # None in a config: the whole split
 ALL = 'all' # the value that asks for the whole split from a notebook or the command line (where None keeps the profile's)
@@ -110,7 +105,7 @@ def resolve_config(profile:str='offline', # a key of `PROFILES`
     cfg.update({k: None for k in SAMPLE_SIZES if cfg[k] == ALL})
     if isinstance(cfg['lr_grid'], tuple): cfg['lr_grid'] = list(cfg['lr_grid'])
     validate_config(cfg)
-    return dict(cfg, config_id=config_id(cfg), record_name=run_name(cfg))
+    return dict(cfg, config_id=config_id(cfg), record_name=record_name(cfg))
 
 # %% ../nbs/09_experiment.ipynb #565f70b2
 def check_notebook_params(namespace:dict, # the notebook's globals() after the parameters (and injected) cells
@@ -175,10 +170,19 @@ def load_data(self:Experiment):
 _SOURCE_KEYS = ('backbone', 'pretrained', 'source', 'source_size', 'width', 'depth', 'seed', 'data_seed', 'n_source',
                 'source_epochs', 'patience', 'source_weight_decay', 'source_batch_size', 'val_fraction', 'loss', 'schedule', 'min_delta')
 
+HEAD_CODE_VERSION = 1 # bump when a change to head training changes what a trained head is
+
 @patch
 def source_key(self:Experiment) -> str:
-    "Hash of the settings that determine the trained source head."
-    return core.config_hash({k: self.cfg[k] for k in _SOURCE_KEYS}, 20)
+    "Hash of what determines the trained head: its settings, the source data's content, the backbone's weights, the code version."
+    return core.config_hash(dict({k: self.cfg[k] for k in _SOURCE_KEYS}, data=self.source_data_sha256(),
+                                 backbone=self.backbone.describe(), code=HEAD_CODE_VERSION), 20)
+
+@patch
+def source_data_sha256(self:Experiment) -> str:
+    "sha256 of the source training images and labels (once per run): replaced files under one `data_root` change it."
+    if getattr(self, '_source_sha', None) is None: self._source_sha = core.tensor_sha256(*self.source_train)
+    return self._source_sha
 
 @patch
 def data_key(self:Experiment, which:str) -> dict: # 'source_train', 'source_test', 'target_train', ...
@@ -195,7 +199,7 @@ def build_source(self:Experiment):
     with self.timed('backbone'):
         self.backbone = models.get_backbone(c['backbone'], pretrained=c['pretrained'], device=self.device, input_size=c['source_size'])
     torch.manual_seed(c['seed'])
-    head = models.ConvHead(c['depth'], c['width'], self.n_source_classes, self.backbone.out_channels)
+    head = models.ConvHead(c['depth'], c['width'], self.n_source_classes, self.backbone.out_channels, max_depth=c['max_depth'])
     self.source_model = models.SourceModel(self.backbone, head).to(self.device)
     path = core.cache_dir()/'source_heads'/f'{self.source_key()}.pt'
     with self.timed('source_train'):
@@ -248,7 +252,7 @@ def evaluate_source(self:Experiment):
     with self.timed('source_eval'):
         ev = train.evaluate(self.source_model.head, self.source_features('source_test'), self.source_test[1],
                              loss=self.cfg['loss'], device=self.device)
-    self.metrics.update(source_acc=ev['acc'], source_loss=ev['loss'], source_per_class_acc=ev['per_class_acc'])
+    self.metrics.update(source_acc=ev['acc'], source_loss=ev['loss'], source_per_class_acc=ev['per_class_acc'], source_n_test=len(self.source_test[1]))
     return ev
 
 # %% ../nbs/09_experiment.ipynb #f5baf432
@@ -339,13 +343,14 @@ def add_predictors(path, # a complete record written by `Experiment.save`
     machine with other work); this pass's are stored under `predictors['rescored']`."""
     rec = core.read_json(path, 'record')
     if not is_complete_record(rec): raise ValueError(f"record {str(path)!r} is not a complete record; rerun its configuration")
+    if outcome_check(rec) == 'mismatch': raise ValueError(f"record {str(path)!r} fails its outcome checksum (edited after the run): rerun it")
     e = Experiment(dict(rec['config'], progress=False)); e.load_data().build_source().build_reprogrammed(); e.predict(settings)
     old, new = (rec.get('predictors') or {}).get('scores') or {}, e.predictors['scores']
     kept = {k: old[k] for k in new if k.endswith('_s') and k in old}
     rescored = dict(at=time.strftime('%Y-%m-%dT%H:%M:%S'), seconds=e.timings['predictors'], **{k: new[k] for k in kept})
     rec['predictors'] = dict(e.predictors, scores={**new, **kept}, rescored=rescored)
     if 'predictors' not in rec['timings']: rec['timings']['predictors'] = e.timings['predictors']
-    core.write_json_atomic(path, rec)
+    core.write_json_atomic(path, rec := seal(rec))
     return rec
 
 # %% ../nbs/09_experiment.ipynb #56ad3e76
@@ -393,27 +398,11 @@ def reprogram(self:Experiment):
     with self.timed('reprogram'): h = self._train_transform(self.model, split, lr, c['epochs'], c['patience'])
     self.histories['target'] = list(h)
     with self.timed('target_eval'): ev = train.evaluate(self.model, *self.target_test, loss=c['loss'], device=self.device)
-    self.metrics.update(target_acc=ev['acc'], target_loss=ev['loss'], target_per_class_acc=ev['per_class_acc'], lr_used=lr,
+    self.metrics.update(target_acc=ev['acc'], target_loss=ev['loss'], target_per_class_acc=ev['per_class_acc'], lr_used=lr, target_n_test=len(self.target_test[1]),
                         n_trainable=self.model.describe()['n_trainable'], reprogram_epochs_run=len(h),
                         reprogram_seconds_per_epoch=sum(r['seconds'] for r in h) / len(h),
                         reprogram_training={k: h.meta.get(k) for k in ('stop_reason', 'converged', 'final_improvement', 'convergence_tol', 'epochs_cap')})
     return ev
-
-# %% ../nbs/09_experiment.ipynb #7f7c94f6
-RECORD_FIELDS = ('status', 'record_name', 'config_id', 'config', 'metrics', 'histories', 'timings')
-RECORD_METRICS = ('source_acc', 'target_acc', 'target_loss', 'target_ntk_full', 'target_ntk_trace')
-
-def is_complete_record(rec, # a parsed record (or anything)
-                       config_id:str|None=None) -> bool: # when given, the record must be of this configuration
-    "Whether `rec` is a finished run's record (of configuration `config_id`)."
-    return (isinstance(rec, dict) and rec.get('status') == 'ok' and all(k in rec for k in RECORD_FIELDS)
-            and isinstance(rec['metrics'], dict) and all(k in rec['metrics'] for k in RECORD_METRICS)
-            and config_id_of(rec) == rec['config_id'] and (config_id is None or rec['config_id'] == config_id))
-
-def config_id_of(rec:dict) -> str|None:
-    "The hash of the configuration stored in a record (None if it has none)."
-    cfg = rec.get('config')
-    return config_id(cfg) if isinstance(cfg, dict) else None
 
 # %% ../nbs/09_experiment.ipynb #5e7bc2dc
 @patch
@@ -429,10 +418,10 @@ def record(self:Experiment) -> dict:
 @patch
 def save(self:Experiment) -> Path:
     "Write the record atomically to `out_dir/record_name.json` (a fallback copy when that fails)."
-    path, rec = Path(self.cfg['out_dir'])/f"{self.cfg['record_name']}.json", self.record()
-    try: return write_json_atomic(path, rec)
+    out, rec = Path(self.cfg['out_dir']), self.record()
+    try: return write_record(out, rec)
     except OSError as e:
-        fallback = write_json_atomic(core.cache_dir()/'unsaved_records'/path.name, rec)
+        path, fallback = out/f"{rec['record_name']}.json", write_record(core.cache_dir()/'unsaved_records', rec)
         raise OSError(f"could not write the record {str(path)!r} ({e}); the finished result is saved in {str(fallback)!r}: "
                       "move it there when the folder is writable") from e
 

@@ -9,7 +9,7 @@ from collections import OrderedDict
 from pathlib import Path
 import torch
 from tqdm.auto import tqdm
-from .core import cache_dir, config_hash, atomic_save_torch, load_cache_entry
+from .core import cache_dir, config_hash, atomic_save_torch, load_cache_entry, tensor_sha256
 from .data import train_val_split
 from .models import Backbone, SourceModel
 from .train import History, fit, check_xy
@@ -19,10 +19,9 @@ __all__ = ['FEATURE_CACHE', 'FeatureCache', 'extract_features', 'train_source']
 
 # %% ../nbs/04_features.ipynb #6f354771
 def _digest(images) -> str:
-    "sha256 of a tensor's shape and bytes."
-    h = hashlib.sha256(str(tuple(images.shape)).encode())
-    h.update(images.detach().cpu().contiguous().numpy().tobytes())
-    return h.hexdigest()
+    "sha256 of a tensor's shape and bytes (`core.tensor_sha256`)."
+    return tensor_sha256(images)
+
 
 # %% ../nbs/04_features.ipynb #97d96b6b
 class FeatureCache:

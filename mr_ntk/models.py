@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_models.ipynb #6ee9181f
 from __future__ import annotations
-import importlib, json, logging, math, os, socket, tempfile
+import hashlib, importlib, json, logging, math, os, socket, tempfile
 from collections import OrderedDict
 from pathlib import Path
 import numpy as np
@@ -52,9 +52,19 @@ def device(self:Backbone): return self.mean.device
 
 @patch
 def describe(self:Backbone) -> dict:
-    "What identifies this backbone's features (used in records and cache keys)."
-    return dict(name=self.name, weights=self.weights, pretrained=self.pretrained,
+    "What identifies this backbone's features (used in records and cache keys): its weights by name and by content."
+    return dict(name=self.name, weights=self.weights, weights_sha256=self.fingerprint(), pretrained=self.pretrained,
                 input_size=self.input_size, feature_shape=list(self.feature_shape))
+
+@patch
+def fingerprint(self:Backbone) -> str:
+    "sha256 (16 hex digits) of the weights' names, shapes and bytes: computed once (a backbone is frozen)."
+    if getattr(self, '_fingerprint', None) is None:
+        h = hashlib.sha256()
+        for k, v in self.net.state_dict().items():
+            h.update(f'{k}{tuple(v.shape)}{v.dtype}'.encode()); h.update(v.detach().cpu().reshape(-1).contiguous().view(torch.uint8).numpy().tobytes())
+        self._fingerprint = h.hexdigest()[:16]
+    return self._fingerprint
 
 # %% ../nbs/02_models.ipynb #390f40c9
 @patch

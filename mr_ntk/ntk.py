@@ -18,7 +18,7 @@ from torch import Tensor
 from torch.func import functional_call, vmap, jacrev, jvp, vjp
 from fastcore.basics import patch
 from .core import check_choice
-from .data import balanced_indices
+from .data import balanced_indices, check_finite
 
 # %% ../nbs/06_ntk.ipynb #8a9d9690
 MODES = ('full', 'trace', 'diagonal')
@@ -93,11 +93,15 @@ def resolve_impl(model:nn.Module, p:dict, method:str|NtkImpl='auto') -> NtkImpl:
     return m
 
 # %% ../nbs/06_ntk.ipynb #c79476e2
+_NONFINITE_INPUT = "the NTK of non-finite inputs is not finite: drop or repair those samples first"
+_NONFINITE_PARAMS = "the model's parameters are not finite (did its training diverge?): retrain or reload it"
+
 def _check_input(model, name:str, x):
-    "Refuse an empty batch, or inputs the model cannot take, with an error naming the argument and its shape."
+    "Refuse an empty batch, NaN or Inf values, or inputs the model cannot take, with an error naming the argument."
     if x is None: return
     if not isinstance(x, Tensor): raise TypeError(f"{name} must be a tensor of shape (n, ...), got {type(x).__name__}")
     if x.ndim == 0 or len(x) == 0: raise ValueError(f"{name} is empty (shape {tuple(x.shape)}): the NTK needs at least one sample")
+    check_finite(name, x, _NONFINITE_INPUT)
     try:
         with torch.no_grad(): model(x[:1])
     except Exception as e:
@@ -105,14 +109,16 @@ def _check_input(model, name:str, x):
                          "pass a batch shaped like the model's input") from None
 
 # %% ../nbs/06_ntk.ipynb #303b2994
-def _ntk(model, p:dict, x1:Tensor, x2, mode:str, method, chunk_size, memory_budget_gb:float) -> Tensor:
+def _ntk(model, p:dict, x1:Tensor, x2, mode:str, method, chunk_size, memory_budget_gb:float,
+         names=('x1', 'x2')) -> Tensor: # names: the caller's names of x1 and x2, for messages
     "The one dispatch: check the arguments, move the inputs to the parameters' device, run the implementation."
     check_choice('mode', mode, MODES)
-    if x1 is None: raise ValueError("x1=None: the NTK needs inputs x1 of shape (n1, ...)")
+    if x1 is None: raise ValueError(f"{names[0]}=None: the NTK needs inputs {names[0]} of shape (n1, ...)")
+    for k, v in p.items(): check_finite(f"parameter {k!r}", v, _NONFINITE_PARAMS)
     impl = resolve_impl(model, p, method)
     dev = next(iter(p.values())).device
     x1, x2 = x1.to(dev), None if x2 is None else x2.to(dev)
-    for name, x in (('x1', x1), ('x2', x2)): _check_input(model, name, x)
+    for name, x in zip(names, (x1, x2)): _check_input(model, name, x)
     return _IMPLS[impl][1](model, p, x1, x2, mode, chunk_size, memory_budget_gb).detach()
 
 # %% ../nbs/06_ntk.ipynb #97e8b194
@@ -196,7 +202,7 @@ class Spectrum:
     "Eigenvalues of a symmetric PSD kernel (float64, ascending), their statistics and the kernel's resolution."
     def __init__(self, eigs, # eigenvalues, any order
                  resolution:float|None=None): # below it: rounding noise; None: kernel_resolution(float64, ...)
-        self.eigs = torch.as_tensor(eigs).detach().cpu().double().flatten().sort().values
+        self.eigs = check_finite('eigs', torch.as_tensor(eigs).detach().cpu().double().flatten()).sort().values
         self.resolution = float(resolution) if resolution is not None else kernel_resolution(torch.float64, self.lambda_max, len(self))
     @property
     def lambda_min(self) -> float: return self.eigs[0].item()
@@ -236,7 +242,7 @@ def spectrum(K:Tensor, # (n,n,c,c) full kernel or (m,m) matrix
              dtype:torch.dtype|None=None, # the dtype K was computed in (sets the resolution); None: K.dtype
              ) -> Spectrum:
     "Spectrum of a symmetric kernel via float64 `eigvalsh` (the matrix is symmetrised first)."
-    M = flatten_kernel(K)
+    M = flatten_kernel(check_finite('K', K, "a kernel with NaN or Inf has no spectrum: check its inputs and the model's parameters"))
     if M.shape[0] != M.shape[1]: raise ValueError(f"K must be square (x2=None) to have a spectrum; got {tuple(M.shape)}")
     e = torch.linalg.eigvalsh((M.double() + M.double().T) / 2)
     return Spectrum(e, kernel_resolution(dtype or M.dtype, e[-1].item(), len(e)))
@@ -395,6 +401,7 @@ def vp_ntk(target_fn, # s (n,C,S,S) -> (n,c_T), i.e. s -> b f_S(s)
            scale:Tensor, # (C,S,S) sigmoid'(delta) * mask, see `vp_scale`
            s2:Tensor|None=None, mode:str='full', chunk_size:int=32) -> Tensor:
     "VP closed form b G D G'^T b^T with D = diag(scale^2)."
+    for name, t in (('s1', s1), ('s2', s2), ('scale', scale)): check_finite(name, t, _NONFINITE_INPUT)
     f = lambda s: [(None, input_gradients(target_fn, s, chunk_size) * scale)]
     return _gram_terms(f(s1), None if s2 is None else f(s2), mode)
 
@@ -403,6 +410,7 @@ def fc_ntk(target_fn, # u (n,C,S,S) -> (n,c_T)
            z1:Tensor, # (n1, C*t*t) flattened target images as fed to the linear layer
            u2:Tensor|None=None, z2:Tensor|None=None, mode:str='full', chunk_size:int=32) -> Tensor:
     "FC closed form (z^T z' + 1) * b G G'^T b^T; needs no Jacobian and no weight matrix."
+    for name, t in (('u1', u1), ('z1', z1), ('u2', u2), ('z2', z2)): check_finite(name, t, _NONFINITE_INPUT)
     f = lambda u, z: [(z, input_gradients(target_fn, u, chunk_size))]
     return _gram_terms(f(u1, z1), None if u2 is None else f(u2, z2), mode)
 
@@ -422,7 +430,7 @@ def precise_spectra(kernel_fn, # (model, x) -> full (n,n,c,c) kernel
                     model:nn.Module, x:Tensor, # (n, ...) inputs
                     dtype:str='auto') -> dict: # 'auto' (PRECISION_RULE) | 'float32' | 'float64'
     "Full and traced spectra by the precision rule: dict(full, trace, dtype_used, recomputed, resolved, rule, seconds)."
-    check_choice('dtype', dtype, ('auto', 'float32', 'float64'))
+    check_choice('dtype', dtype, ('auto', 'float32', 'float64')); check_finite('x', x, _NONFINITE_INPUT)
     t0, is64 = time.perf_counter(), next(model.parameters()).dtype == torch.float64
     first = 'float64' if dtype == 'float64' or (dtype == 'auto' and is64) else 'float32'
     sp = _spectra_in(kernel_fn, model, x, first)
@@ -509,6 +517,7 @@ def cntk_gap(feats1:Tensor, # (n1,C,h,w) backbone feature maps
     for name, f in (('feats1', feats1), ('feats2', feats2)):
         if f is not None and (f.ndim != 4 or len(f) == 0 or f.shape[1:] != feats1.shape[1:]):
             raise ValueError(f"{name} has shape {tuple(f.shape)}; cntk_gap needs non-empty (n,C,h,w) feature maps with the same (C,h,w)")
+        check_finite(name, f, _NONFINITE_INPUT)
     x1 = feats1.double(); xb = x1 if feats2 is None else feats2.double().to(x1.device)
     cs = chunk_size or max(1, int(2**12 / (x1.shape[-1] * x1.shape[-2])))  # a GEMM block of <= 2^24 pixel pairs
     return _blocked(lambda r, c: _cntk_block(x1[r], None if c is None else xb[c], depth, sw, sb),
@@ -522,7 +531,7 @@ def head_ntk(head:nn.Module, # a ConvHead (or any feature -> logits module)
              chunk_size:int|None=None, memory_budget_gb:float=2.) -> Tensor:
     "Empirical NTK of the head w.r.t. all its parameters (frozen or not), on backbone features."
     p = _select_params(head, [k for k, _ in head.named_parameters()])
-    return _ntk(head, p, feats1, feats2, mode, method, chunk_size, memory_budget_gb)
+    return _ntk(head, p, feats1, feats2, mode, method, chunk_size, memory_budget_gb, names=('feats1', 'feats2'))
 
 # %% ../nbs/06_ntk.ipynb #81ce76d1
 def _conv_head_terms(head:nn.Module, f:Tensor) -> list:
@@ -579,6 +588,7 @@ def source_spectrum(head:nn.Module, # ConvHead: uses .depth, .sw, .sb, .n_classe
                     **kw) -> dict:
     "Spectra of the source kernel over `draws` balanced draws; 'mean' holds the averaged statistics."
     check_choice('kernel', kernel, ('empirical', 'analytic')); check_choice('mode', mode, ('full', 'trace'))
+    check_finite('feats', feats, _NONFINITE_INPUT)
     specs = []
     for d in range(draws): # draw d uses seed 1000*seed + d: distinct, reproducible subsets (data.balanced_indices)
         f = feats[balanced_indices(labels, n_per_class, seed=1000 * seed + d)]

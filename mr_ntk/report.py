@@ -4,40 +4,45 @@
 
 # %% ../nbs/11_report.ipynb #3c29c800
 from __future__ import annotations
-import json
+import json, os, shutil, tempfile
 from pathlib import Path
 import numpy as np, pandas as pd
 from scipy import stats
 import matplotlib.pyplot as plt
-from .experiment import is_complete_record, config_id
+from .records import config_id, load_records, outcome_check
 from .core import config_hash
 
 # %% auto #0
-__all__ = ['SUMMARY_METRICS', 'PREDICTORS', 'OUTCOMES', 'MIN_RUNS_CORR', 'TREND_METRICS', 'MIN_RUNS_PER_GROUP', 'MIN_PAIRS',
-           'SLOPE_INTERVAL', 'SCORES', 'LOWER_IS_BETTER', 'load_records', 'records_table', 'summary_table',
-           'spearman_ci', 'spectrum_correlations', 'depth_trends', 'welch_interval', 'paired_interval',
-           'slope_interval', 'spearman_fisher_interval', 'spearman_permutation_p', 'source_heads_table', 'claims_table',
+__all__ = ['DESIGN_COLS', 'SUMMARY_METRICS', 'PREDICTORS', 'OUTCOMES', 'MIN_RUNS_CORR', 'TREND_METRICS', 'MIN_RUNS_PER_GROUP',
+           'MIN_PAIRS', 'SLOPE_INTERVAL', 'CLAIM_COLS', 'DOSE_STATS', 'SCORES', 'LOWER_IS_BETTER', 'REPORT_FILES',
+           'source_designs', 'records_table', 'summary_table', 'spearman_ci', 'spectrum_correlations', 'depth_trends',
+           'welch_interval', 'paired_interval', 'slope_interval', 'spearman_fisher_interval', 'spearman_permutation_p',
+           'source_heads_table', 'dose_claims', 'partial_spearman', 'partial_spearman_p', 'claims_table',
            'load_source_heads', 'source_head_labels', 'predictor_table', 'predictor_differences', 'plot_predicted',
            'plot_vs_depth', 'plot_eigen_decay', 'plot_scatter', 'write_report', 'plot_source_heads']
 
-# %% ../nbs/11_report.ipynb #e5a7c059
-def load_records(folder) -> tuple: # -> (complete, failed, bad): lists of records; bad: (path, reason) pairs
-    "Every record under `folder` (`**/records/*.json`, or `*.json` in it): complete, failed, and unusable files listed."
-    d = Path(folder)
-    files = sorted(d.glob('**/records/*.json')) or sorted(d.glob('*.json'))
-    if not files: raise FileNotFoundError(f"folder={str(folder)!r} holds no records (*.json, or <sweep>/records/*.json)")
-    ok, failed, bad = [], [], []
-    for f in (f for f in files if not f.name.startswith('.')):
-        try: r = json.loads(f.read_text())
-        except (OSError, ValueError) as e: bad.append((str(f), f'unreadable: {type(e).__name__}')); continue
-        if is_complete_record(r): ok.append(r)
-        elif isinstance(r, dict) and r.get('status') == 'failed': failed.append(r)
-        else: bad.append((str(f), 'incomplete record (missing fields, or its config does not hash to its config_id)'))
-    return ok, failed, bad
+# %% ../nbs/11_report.ipynb #1e2994b4
+DESIGN_COLS = ('n_source', 'source_epochs', 'n_source_test') # the source model's quality, and how finely it is measured
+
+def _n(v) -> str: return 'all' if v is None or pd.isna(v) else str(int(v))
+
+def source_designs(df:pd.DataFrame) -> pd.Series:
+    "'' for runs at the table's most common source setting (the depth study), else a label of what differs."
+    cols = [c for c in DESIGN_COLS if c in df]
+    if not cols: return pd.Series('', index=df.index)
+    key = df[cols].astype(float).fillna(-1).apply(tuple, axis=1)   # None (the whole split) -> -1
+    mode = dict(zip(cols, key.mode().iloc[0]))
+    def label(r):
+        if all(np.nan_to_num(float(r[c]) if r[c] is not None else np.nan, nan=-1) == mode[c] for c in cols): return ''
+        parts = ['untrained head' if r.get('source_epochs') == 0 else f"n_source={_n(r['n_source'])}"]
+        if 'n_source_test' in cols and np.nan_to_num(float(r['n_source_test']) if r['n_source_test'] is not None else np.nan, nan=-1) != mode['n_source_test']:
+            parts.append(f"source test {_n(r['n_source_test'])}")
+        return ', '.join(parts)
+    return df.apply(label, axis=1)
 
 # %% ../nbs/11_report.ipynb #3177befa
 _CONFIG_COLS = ('profile', 'backbone', 'source', 'target', 'source_size', 'depth', 'transform', 'fc_init', 'label_map', 'seed', 'loss',
-                'n_source', 'n_target', 'epochs')
+                'n_source', 'n_target', 'epochs', 'source_epochs', 'n_source_test', 'inner_size', 'target_size')
 _ARM_COLS = ('target', 'n_target', 'backbone', 'source_size', 'transform', 'fc_init', 'label_map') # the unit tables and figures group by: whichever of these vary
 
 _HEAD_KEY = ('backbone', 'source', 'n_source', 'source_size', 'depth', 'seed')   # the settings that name a source head
@@ -56,14 +61,20 @@ def _row(r:dict) -> dict:
     for k in ('target_ntk_full', 'target_ntk_trace'):
         if row.get(f'{k}.lambda_min_resolved') is False: row[f'{k}.lambda_min_bound'], row[f'{k}.lambda_min'] = row[f'{k}.resolution'], np.nan
     row.update({f'pred.{k}': v for k, v in ((r.get('predictors') or {}).get('scores') or {}).items() if np.isscalar(v)})
+    row['target_train_acc'] = _train_acc_at_best((r.get('histories') or {}).get('target') or [])
     row['converged'] = bool((r['metrics'].get('reprogram_training') or {}).get('converged', False))
     row['seconds'] = sum(r['timings'].values())
     row['training_seconds'] = r['timings'].get('lr_search', 0.) + r['timings'].get('reprogram', 0.)   # what the predictors save
     if r['timings'].get('predictors') is not None and row['training_seconds']:
         row['predictors_share_of_training'] = r['timings']['predictors'] / row['training_seconds']
     row['target_ntk_seconds'] = r['timings'].get('target_ntk')
-    row['source_head_id'] = _source_head_id(r)
+    row['source_head_id'], row['outcome_check'] = _source_head_id(r), outcome_check(r)
     return row
+
+def _train_acc_at_best(hist:list) -> float:
+    "Training accuracy (running mean over the epoch) at the epoch with the lowest val loss: the weights training restored."
+    ok = [e for e in hist if e.get('val_loss') is not None and np.isfinite(e['val_loss'])]
+    return min(ok, key=lambda e: e['val_loss']).get('train_acc', np.nan) if ok else np.nan
 
 def records_table(records:list) -> pd.DataFrame:
     "One row per complete record: config columns, then every scalar metric (nested statistics as `a.b` columns)."
@@ -73,6 +84,8 @@ def records_table(records:list) -> pd.DataFrame:
     varies = lambda c: c == 'transform' or df.loc[df[c] != '-', c].nunique() > 1
     vary = [c for c in _ARM_COLS if c in df and varies(c)]
     df['arm'] = df[vary].astype(str).agg('/'.join, axis=1).str.replace('/-', '', regex=False)
+    df['source_design'] = source_designs(df)
+    df['arm'] = df['arm'] + np.where(df['source_design'] != '', ' [' + df['source_design'] + ']', '')
     return df
 
 # %% ../nbs/11_report.ipynb #3142b47a
@@ -192,9 +205,15 @@ def spearman_fisher_interval(rho:float, n:int, level:float=.95) -> tuple: # (low
     h = stats.norm.ppf((1 + level) / 2) * se
     return float(np.tanh(z - h)), float(np.tanh(z + h))
 
+def _unit_centred(v): v = np.asarray(v, float) - np.mean(v); return v / np.linalg.norm(v)
+
 def spearman_permutation_p(x, y, n_resamples:int=9999, seed:int=0) -> float:
-    "Two-sided permutation p-value of Spearman's rho (exact over all orderings when n! <= n_resamples)."
-    res = stats.permutation_test((np.asarray(x, float),), lambda v: stats.spearmanr(v, y)[0], permutation_type='pairings',
+    "Two-sided permutation p-value of Spearman's rho (exact over all orderings when n! <= n_resamples), vectorised."
+    ry = _unit_centred(stats.rankdata(np.asarray(y, float)))
+    def rho(v, axis=-1): # Spearman = Pearson of the ranks; permuting x permutes its ranks
+        v = v - v.mean(axis=axis, keepdims=True)
+        return (v @ ry) / np.linalg.norm(v, axis=axis)
+    res = stats.permutation_test((stats.rankdata(np.asarray(x, float)),), rho, permutation_type='pairings', vectorized=True,
                                  n_resamples=n_resamples, rng=np.random.default_rng(seed))
     return float(res.pvalue)
 
@@ -243,28 +262,143 @@ def source_heads_table(df:pd.DataFrame, heads:pd.DataFrame|None=None) -> pd.Data
     t = pd.concat([runs[_HEAD_COLS]] + ([heads[_HEAD_COLS]] if heads is not None and len(heads) else []))
     return t.drop_duplicates(key).reset_index(drop=True)   # one source and n_source per study
 
-def claims_table(df:pd.DataFrame,
+CLAIM_COLS = ['claim', 'scope', 'effect', 'estimate', 'ci_low', 'ci_high', 'interval', 'p', 'verdict', 'n_runs', 'seeds']
+
+def _claim_rows(df:pd.DataFrame,
                  heads:pd.DataFrame|None=None) -> pd.DataFrame: # more trained source heads (`load_source_heads`), e.g. other seeds
-    "Effect size, 95% interval (see `interval`), test p-value, verdict and seeds for each of the paper's four claims."
+    "The claim rows of `claims_table`, without the leave-one-out column."
     rows = []
-    for (bb, size), g in source_heads_table(df, heads).groupby(['backbone', 'source_size']):
+    study = df[df['source_design'] == ''] if 'source_design' in df else df   # the depth study's source setting
+    for (bb, size), g in source_heads_table(study, heads).groupby(['backbone', 'source_size']):
         rows += [f('source accuracy rises with depth', f'{bb} @ {size}px', g, 'source_acc') for f in (_depth_effect, _depth_slope)]
     for arm, g in df.groupby('arm'): rows += [f('target accuracy rises with depth', arm, g, 'target_acc') for f in (_depth_effect, _depth_slope)]
     cols = ['depth', 'seed', 'target_acc', 'source_head_id']
-    same = [c for c in _ARM_COLS if c not in ('transform', 'fc_init') and c in df]   # pairs never cross a target, backbone, size, label map ...
+    same = [c for c in _ARM_COLS + ('source_design',) if c not in ('transform', 'fc_init') and c in df]   # pairs never cross a target, backbone, ...
     for key, g in df.groupby(same, dropna=False):
         bb = g['backbone'].iloc[0]
         for vp_arm, vp in g[g['transform'] == 'vp'].groupby('arm'):
             for fc_arm, fc in g[g['transform'] == 'fc'].groupby('arm'): rows.append(_vp_vs_fc(f'{bb}: {vp_arm} vs {fc_arm}', vp[cols], fc[cols]))
     for arm, g in df.groupby('arm'):
         ok = g[['target_ntk_full.lambda_min', 'target_acc']].dropna()
-        if len(ok) >= 3 and ok.nunique().min() > 1:
+        if len(ok) >= 3 and ok.nunique().min() > 1 and g['depth'].nunique() > 1:   # across depths: a secondary row
             rho, p = stats.spearmanr(ok.iloc[:, 0], ok.iloc[:, 1])[0], spearman_permutation_p(ok.iloc[:, 0], ok.iloc[:, 1])
             lo, hi = spearman_fisher_interval(rho, len(ok))
-            rows.append(dict(claim='smaller lambda_min goes with worse reprogramming', scope=arm, effect='Spearman rho(lambda_min, target_acc)',
+            rows.append(dict(claim='smaller lambda_min goes with worse reprogramming', scope=arm,
+                             effect='Spearman rho(lambda_min, target_acc) across depths (secondary: depth moves lambda_min)',
                              estimate=rho, ci_low=lo, ci_high=hi, interval='Fisher z (Bonett-Wright)', p=p,
                              verdict=_verdict(lo, hi, +1, p), n_runs=len(ok), seeds=sorted(g['seed'].unique().tolist())))
-    return pd.DataFrame([r for r in rows if r], columns=['claim', 'scope', 'effect', 'estimate', 'ci_low', 'ci_high', 'interval', 'p', 'verdict', 'n_runs', 'seeds'])
+        rows.append(_partial_lambda_row(arm, g))
+    rows += dose_claims(df)
+    return pd.DataFrame([r for r in rows if r], columns=CLAIM_COLS)
+
+# %% ../nbs/11_report.ipynb #7efc3a17
+def _heads(g:pd.DataFrame, cols=('source_acc', 'target_acc')) -> pd.DataFrame:
+    "One row per source head: the mean of `cols` over its runs, its seed, and whether it is the untrained head."
+    agg = {c: (c, 'mean') for c in cols} | dict(seed=('seed', 'first'), untrained=('source_epochs', lambda s: bool((s == 0).all())))
+    return g.groupby('source_head_id', as_index=False).agg(**agg)
+
+def _spearman_row(claim, scope, x, y, effect) -> dict|None:
+    "Spearman rho of x and y with the Fisher interval and permutation p (None for fewer than 3 points or no spread)."
+    ok = pd.DataFrame(dict(x=np.asarray(x, float), y=np.asarray(y, float))).dropna()
+    if len(ok) < 3 or ok.nunique().min() < 2: return None
+    rho, p = float(stats.spearmanr(ok.x, ok.y)[0]), spearman_permutation_p(ok.x, ok.y)
+    lo, hi = spearman_fisher_interval(rho, len(ok))
+    return dict(claim=claim, scope=scope, effect=effect, estimate=rho, ci_low=lo, ci_high=hi, interval='Fisher z (Bonett-Wright)',
+                p=p, verdict=_verdict(lo, hi, +1, p), n_runs=len(ok))
+
+# %% ../nbs/11_report.ipynb #7b8f5392
+DOSE_STATS = ('target_ntk_full.lambda_min', 'target_ntk_full.trace', 'target_ntk_full.effective_rank', 'pred.ntk_complexity')
+
+def _dose_groups(df:pd.DataFrame):
+    "(scope, runs) per arm and depth that holds 3 or more source settings measured on one source test size."
+    if 'source_design' not in df: return
+    base = df['arm'].str.replace(r' \[.*\]$', '', regex=True)
+    d = df.assign(_base=base, _ntest=df['n_source_test'].astype(float).fillna(-1) if 'n_source_test' in df else -1)
+    for (b, depth, _), g in d.groupby(['_base', 'depth', '_ntest']):
+        if g['source_design'].nunique() >= 3: yield f"{b} @ depth {depth}", g
+
+def dose_claims(df:pd.DataFrame) -> list:
+    "Claim rows of the source-quality intervention: target accuracy and each NTK statistic against source accuracy."
+    rows = []
+    for scope, g in _dose_groups(df):
+        h = _heads(g, ('source_acc', 'target_acc') + tuple(s for s in DOSE_STATS if s in g))
+        for which, hh in (('all heads', h), ('trained heads', h[~h['untrained']])):
+            s, sc = slope_interval(hh['source_acc'], hh['target_acc']), f'{scope}, {which}'
+            rows.append(dict(claim='target accuracy rises with source accuracy', scope=sc, effect='OLS slope of target_acc on source_acc (unit: head)',
+                             estimate=s['estimate'], ci_low=s['ci_low'], ci_high=s['ci_high'], interval='OLS slope t (heads)', p=s['p'],
+                             verdict=_verdict(s['ci_low'], s['ci_high'], +1, s['p']), n_runs=len(hh)))
+            rows.append(_spearman_row('target accuracy rises with source accuracy', sc, hh['source_acc'], hh['target_acc'],
+                                      'Spearman rho(source_acc, target_acc) (unit: head)'))
+        for st in (s for s in DOSE_STATS if s in h):
+            rows.append(_spearman_row(f'{st} rises with source accuracy', f'{scope}, all heads', h['source_acc'], h[st],
+                                      f'Spearman rho(source_acc, {st}) (unit: head)'))
+    for r in rows:
+        if r: r['seeds'] = sorted(df['seed'].unique().tolist())
+    return rows
+
+# %% ../nbs/11_report.ipynb #a9c45517
+def partial_spearman(x, y, z) -> float:
+    "Spearman correlation of x and y given z: Pearson of the ranks of x and y after removing the ranks of z linearly."
+    rx, ry, rz = (stats.rankdata(np.asarray(v, float)) for v in (x, y, z))
+    res = lambda a: a - np.polyval(np.polyfit(rz, a, 1), rz)
+    ex, ey = res(rx), res(ry)
+    return float(ex @ ey / np.sqrt((ex @ ex) * (ey @ ey))) if (ex @ ex) * (ey @ ey) > 0 else np.nan
+
+def partial_spearman_p(x, y, z, n_resamples:int=9999, seed:int=0) -> float:
+    "Two-sided permutation p of `partial_spearman(x, y, z)`, permuting x within each value of z (vectorised)."
+    order = np.argsort(np.asarray(z), kind='stable')
+    x, y, z = (np.asarray(v)[order] for v in (x, y, z))
+    rx, ry, rz = (stats.rankdata(np.asarray(v, float)) for v in (x, y, z))
+    res = lambda a: a - np.polyval(np.polyfit(rz, a, 1), rz)
+    ex, ey = res(rx), res(ry)   # a within-z shuffle of x leaves the fit on z alone, so it shuffles ex the same way
+    den = np.sqrt((ex @ ex) * (ey @ ey))
+    if not den > 0: return np.nan
+    codes = np.unique(z, return_inverse=True)[1]
+    idx = np.argsort(np.random.default_rng(seed).random((n_resamples, len(x))) + 2 * codes, axis=1)   # shuffles within blocks
+    obs, null = abs(ex @ ey) / den, np.abs(ex[idx] @ ey) / den
+    return float((np.sum(null >= obs * (1 - 1e-12)) + 1) / (n_resamples + 1))
+
+# %% ../nbs/11_report.ipynb #11339ae1
+def _partial_lambda_row(arm:str, g:pd.DataFrame) -> dict|None:
+    "lambda_min vs target accuracy with depth partialled out, in one arm that spans 2 or more depths."
+    ok = g[['target_ntk_full.lambda_min', 'target_acc', 'depth', 'seed']].dropna()
+    if ok['depth'].nunique() < 2 or len(ok) < 4: return None
+    r = partial_spearman(ok.iloc[:, 0], ok['target_acc'], ok['depth'])
+    if not np.isfinite(r): return None
+    n = len(ok); lo, hi = (np.nan, np.nan) if n < MIN_RUNS_CORR + 1 else spearman_fisher_interval(r, n - 1)   # one control: n - 1
+    p = partial_spearman_p(ok.iloc[:, 0], ok['target_acc'], ok['depth'])
+    return dict(claim='smaller lambda_min goes with worse reprogramming', scope=arm, effect='partial Spearman rho(lambda_min, target_acc | depth)',
+                estimate=r, ci_low=lo, ci_high=hi, interval='Fisher z, n-1 (one control)', p=p, verdict=_verdict(lo, hi, +1, p),
+                n_runs=n, seeds=sorted(ok['seed'].unique().tolist()))
+
+# %% ../nbs/11_report.ipynb #93e0e652
+def _refits(df:pd.DataFrame, heads):
+    "(label, runs, heads) with one seed, one depth or one source setting left out."
+    hs = lambda m: None if heads is None or not len(heads) else heads[m(heads)]
+    for s in sorted(df['seed'].unique()): yield f'seed {s}', df[df['seed'] != s], hs(lambda h: h['seed'] != s)
+    for d in sorted(df['depth'].unique()): yield f'depth {d}', df[df['depth'] != d], hs(lambda h: h['depth'] != d)
+    for lv in sorted(set(df.get('source_design', pd.Series(dtype=str))) - {''}): yield f'source {lv}', df[df['source_design'] != lv], heads
+
+def _word(v) -> str: return str(v).split(' ')[0]
+
+def claims_table(df:pd.DataFrame,
+                 heads:pd.DataFrame|None=None, # more trained source heads (`load_source_heads`), e.g. other seeds
+                 loo:bool=True) -> pd.DataFrame: # add the leave-one-out column
+    "Effect size, 95% interval (see `interval`), test p-value, verdict, seeds and leave-one-out fragility of each claim row."
+    base = _claim_rows(df, heads)
+    if not loo or base.empty: return base
+    key = ['claim', 'scope', 'interval']
+    keys = list(map(tuple, base[key].to_numpy()))
+    changed, tried = {k: [] for k in keys}, dict.fromkeys(keys, 0)
+    for label, d, h in _refits(df, heads):
+        got = _claim_rows(d, h).drop_duplicates(key).set_index(key) if len(d) else pd.DataFrame(columns=['verdict', 'n_runs'])
+        for k, v, n in zip(keys, base['verdict'], base['n_runs']):
+            if k not in got.index or got.loc[k, 'n_runs'] == n: continue   # the row's group gone, or untouched: not a test of it
+            tried[k] += 1
+            if _word(got.loc[k, 'verdict']) != _word(v): changed[k].append(label)
+    say = lambda c, n: (f"fragile: {len(c)} of {n} refits change it ({', '.join(c[:3])}{', ...' if len(c) > 3 else ''})" if c
+                        else f'robust (0 of {n} refits change it)' if n else 'no refit possible (nothing to leave out)')
+    return base.assign(loo=[say(changed[k], tried[k]) for k in keys])
 
 # %% ../nbs/11_report.ipynb #54f42ee8
 def load_source_heads(folder) -> pd.DataFrame:
@@ -425,6 +559,25 @@ def plot_scatter(df:pd.DataFrame, x:str, y:str='target_acc', ax=None, logx:bool=
     if logx: _set_log(ax, 'x', ok[x])
     ax.legend(fontsize=7); return ax
 
+# %% ../nbs/11_report.ipynb #a7d40464
+REPORT_FILES = ('claims', 'correlations', 'excluded', 'predictor_differences', 'predictors', 'runs', 'summary', 'trends',
+                'decay', 'depth', 'predicted', 'scatter', 'source_dose', 'lambda_fixed_depth') # stems of what `write_report` writes
+
+def _fresh_folder_beside(out:Path) -> Path:
+    "An empty folder next to `out` (same file system, so it can be renamed into place); refuses an `out` that is not a report."
+    if out.exists() and (alien := sorted(p.name for p in out.iterdir() if p.stem not in REPORT_FILES)):
+        raise ValueError(f"out={str(out)!r} holds files a report does not write ({alien[:5]}): pass an empty folder or a report folder")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f'.{out.name}.new-', dir=out.parent))
+
+# %% ../nbs/11_report.ipynb #1db02e9b
+def _swap_in(new:Path, out:Path):
+    "Put folder `new` at `out`: the old report is renamed away first and deleted last."
+    old = out.with_name(f'.{out.name}.old-{os.getpid()}')
+    if out.exists(): os.rename(out, old)
+    os.rename(new, out)
+    shutil.rmtree(old, ignore_errors=True)
+
 # %% ../nbs/11_report.ipynb #20efadcd
 def write_report(folder, # a sweep folder, or a folder of sweeps (e.g. results/)
                  out=None, # where tables and figures go (default: folder/report)
@@ -435,18 +588,22 @@ def write_report(folder, # a sweep folder, or a folder of sweeps (e.g. results/)
     if not ok: raise ValueError(f"folder={str(folder)!r} has no complete records ({len(failed)} failed, {len(bad)} unusable)")
     all_runs = records_table(ok); df = all_runs[all_runs['converged'] | (not converged_only)].reset_index(drop=True)
     if df.empty: raise ValueError(f"folder={str(folder)!r}: none of the {len(all_runs)} runs converged; see runs.csv")
-    out = Path(out or folder/'report'); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out or folder/'report'); tmp = _fresh_folder_beside(out)
     heads = load_source_heads(folder)
+    study = df[df['source_design'] == '']   # the depth study's source setting (the interventions are separate arms)
     tables = dict(runs=all_runs, summary=summary_table(df), correlations=spectrum_correlations(df, n_boot=n_boot),
-                  trends=depth_trends(df, n_boot=n_boot), claims=claims_table(df, heads=heads), predictors=predictor_table(df, n_boot=n_boot),
+                  trends=depth_trends(study, n_boot=n_boot), claims=claims_table(df, heads=heads), predictors=predictor_table(df, n_boot=n_boot),
                   predictor_differences=predictor_differences(df, n_boot=n_boot),
                   excluded=pd.DataFrame([dict(record_name=r, reason='not converged') for r in all_runs.loc[~all_runs.record_name.isin(df.record_name), 'record_name']]
                                         + [dict(record_name=p, reason=why) for p, why in bad] + [dict(record_name=f.get('record_name'), reason=f.get('error', 'failed')[:200]) for f in failed],
                                         columns=['record_name', 'reason']))
-    for k, t in tables.items(): t.to_csv(out/f'{k}.csv', index=k == 'summary')
-    figs = dict(depth=_depth_figure(df, source_heads_table(df, heads)), decay=_decay_figure([r for r in ok if r['record_name'] in set(df.record_name)], df), scatter=_scatter_figure(df))
+    for k, t in tables.items(): t.to_csv(tmp/f'{k}.csv', index=k == 'summary')
+    figs = dict(depth=_depth_figure(study, source_heads_table(study, heads)), decay=_decay_figure([r for r in ok if r['record_name'] in set(df.record_name)], df), scatter=_scatter_figure(df))
+    if any(True for _ in _dose_groups(df)): figs['source_dose'] = _dose_figure(df)
+    if (fixed := _fixed_depth_runs(df)) is not None: figs['lambda_fixed_depth'] = _fixed_depth_figure(fixed)
     if 'pred.ntk_pred_acc' in df and df['pred.ntk_pred_acc'].notna().any(): figs['predicted'] = _predicted_figure(df)
-    for k, f in figs.items(): f.savefig(out/f'{k}.png', dpi=110, bbox_inches='tight'); plt.close(f)
+    for k, f in figs.items(): f.savefig(tmp/f'{k}.png', dpi=110, bbox_inches='tight'); plt.close(f)
+    _swap_in(tmp, out)
     return dict(tables, figures=figs, folder=out)
 
 # %% ../nbs/11_report.ipynb #dc3f1779
@@ -477,6 +634,37 @@ def _depth_figure(df, heads):
     hpx = sorted(heads['source_size'].unique()) if len(heads) else []
     note = f"\nfirst panel: source heads at {'/'.join(map(str, hpx))} px (see legend)" if set(hpx) - set(df['source_size']) else ''
     fig.suptitle(_label(df) + note); fig.tight_layout(); return fig
+
+def _binomial_half_width(p, n): return 1.96 * np.sqrt(np.clip(p * (1 - p), 0, None) / n)   # 95% normal interval of an accuracy
+
+def _dose_figure(df):
+    "Target against source accuracy per source-quality intervention: one line per transform, heads as points, 95% binomial bars."
+    groups = list(_dose_groups(df))
+    fig, axs = plt.subplots(1, len(groups), figsize=(4.2 * len(groups), 3.4), squeeze=False)
+    for ax, (scope, g) in zip(axs[0], groups):
+        n_src = g.get('source_n_test', pd.Series(np.nan, index=g.index)).astype(float)
+        h = _heads(g.assign(_n_src=n_src.fillna(n_src.max()), _n_tgt=g.get('target_n_test', g['n_target'] * 0 + np.nan).astype(float)),
+                   ('source_acc', 'target_acc', '_n_src', '_n_tgt'))
+        h = h.sort_values('source_acc')
+        xerr = _binomial_half_width(h['source_acc'], h['_n_src']); yerr = _binomial_half_width(h['target_acc'], h['_n_tgt'])
+        ax.errorbar(h['source_acc'], h['target_acc'], xerr=xerr.fillna(0), yerr=yerr.fillna(0), fmt='o-', ms=4, capsize=2, lw=.8)
+        ax.set(xlabel='source accuracy (head)', ylabel='target accuracy', title=scope); ax.title.set_fontsize(8)
+    fig.suptitle(_label(df) + '\nsource quality varied at a fixed depth; bars: 95% binomial intervals of each test set', fontsize=8)
+    fig.tight_layout(); return fig
+
+def _fixed_depth_runs(df):
+    "Runs at the depth that holds the most source settings (the intervention's depth), when it holds 3 or more runs."
+    if 'source_design' not in df or df['source_design'].nunique() < 2: return None
+    d = df.groupby('depth')['source_design'].nunique().idxmax(); g = df[df['depth'] == d]
+    return g if len(g.dropna(subset=['target_ntk_full.lambda_min'])) >= 3 else None
+
+def _fixed_depth_figure(g):
+    "lambda_min of the target NTK at initialisation against target accuracy at one depth: each run a point, one colour per arm."
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    for arm, a in g.groupby('arm'): ax.scatter(a['target_ntk_full.lambda_min'], a['target_acc'], s=16, label=arm)
+    _set_log(ax, 'x', g['target_ntk_full.lambda_min'])
+    ax.set(xlabel='target-NTK lambda_min at initialisation', ylabel='target accuracy', title=f"depth {g['depth'].iloc[0]} only")
+    ax.legend(fontsize=6, loc='center left', bbox_to_anchor=(1.02, .5)); fig.suptitle(_label(g), fontsize=7); fig.tight_layout(); return fig
 
 def _decay_figure(records, df):
     ts = sorted(df['transform'].unique())

@@ -4,19 +4,21 @@
 
 # %% ../nbs/10_sweep.ipynb #92d45dd0
 from __future__ import annotations
-import argparse, ast, datetime, itertools, json, os, socket, sys, traceback
+import argparse, ast, datetime, itertools, json, multiprocessing, os, socket, sys, traceback
 import pandas as pd
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, ProcessPoolExecutor, as_completed
 from pathlib import Path
 from tqdm.auto import tqdm
 from filelock import FileLock, Timeout
-from .core import write_json_atomic, check_int
-from .experiment import Experiment, resolve_config, is_complete_record
+from .core import write_json_atomic, check_int, cache_dir
+from .records import is_complete_record, outcome_check
+from . import records
+from .experiment import Experiment, resolve_config
 
 # %% auto #0
 __all__ = ['RUNNERS', 'SLURM_OPTIONS', 'parse_value', 'sweep_grid', 'plan', 'record_path', 'record_status', 'failure_record',
            'check_manifest', 'default_notebook', 'run_papermill', 'run_inprocess', 'run_point', 'run_sweep',
-           'run_chunk', 'slurm_executor', 'record_seconds', 'sweep_status', 'status_summary', 'main']
+           'run_chunk', 'slurm_executor', 'record_seconds', 'sweep_status', 'status_summary', 'grid_axes', 'main']
 
 # %% ../nbs/10_sweep.ipynb #12feadde
 def parse_value(text:str):
@@ -47,14 +49,16 @@ def plan(sweep_dir, # the sweep's folder
     out = str(Path(sweep_dir).resolve()/'records')
     return [resolve_config(profile, **{**p, **pt, 'out_dir': out, 'progress': False}) for pt in grid]
 
-def record_path(cfg:dict) -> Path: return Path(cfg['out_dir'])/f"{cfg['record_name']}.json"
+def record_path(cfg:dict) -> Path:
+    "Where a point's record goes: `out_dir/record_name.json` (`records.record_path` refuses unsafe names)."
+    return records.record_path(cfg['out_dir'], cfg['record_name'])
 
 # %% ../nbs/10_sweep.ipynb #65f1c29d
 def record_status(path, config_id:str|None=None) -> str|None:
-    "'ok' for a complete record (of `config_id`), 'failed' for a failure record, None otherwise (a run to do)."
+    "'ok' for a complete record (of `config_id`) whose outcome is intact, 'failed' for a failure record, None otherwise (to do)."
     try: rec = json.loads(Path(path).read_text())
     except (OSError, ValueError): return None
-    if is_complete_record(rec, config_id): return 'ok'
+    if is_complete_record(rec, config_id) and outcome_check(rec) != 'mismatch': return 'ok'
     return 'failed' if isinstance(rec, dict) and rec.get('status') == 'failed' else None
 
 def failure_record(cfg:dict, exc:BaseException) -> dict:
@@ -69,14 +73,19 @@ def _manifest_mismatch(sweep_dir:Path, params:dict) -> str|None:
     "Why `params` cannot resume this sweep folder (it was started with other shared settings), or None."
     p = Path(sweep_dir)/'sweep.json'
     if not p.exists(): return None
-    old = json.loads(p.read_text())['params']
+    try: old = json.loads(p.read_text())['params']
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"sweep manifest {str(p)!r} is unreadable ({type(e).__name__}: {e}); it holds the settings this folder was "
+                         "started with: restore it (e.g. from version control), or delete it to adopt the -p settings given now") from None
     if old == params: return None
     return (f"sweep folder {str(sweep_dir)!r} was started with params={old}, not {params}: "
             "pass the same -p settings to resume, or choose another --name")
 
 def check_manifest(sweep_dir:Path, params:dict):
     "Write `sweep.json` on the first call; refuse to resume a folder started with other shared settings (under a lock)."
-    p = Path(sweep_dir)/'sweep.json'; p.parent.mkdir(parents=True, exist_ok=True)
+    p = Path(sweep_dir)/'sweep.json'
+    try: p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise OSError(f"cannot create the sweep folder {str(p.parent)!r} ({e.strerror}): pass a writable --root") from None
     with FileLock(str(Path(sweep_dir)/'.sweep.lock'), timeout=60):
         if msg := _manifest_mismatch(sweep_dir, params): raise ValueError(msg)
         if not p.exists(): write_json_atomic(p, dict(params=params, created=datetime.datetime.now().isoformat(timespec='seconds')))
@@ -111,9 +120,14 @@ RUNNERS = dict(papermill=run_papermill, inprocess=run_inprocess)
 # %% ../nbs/10_sweep.ipynb #36b03869
 def _write_failure(cfg:dict, exc:BaseException):
     "Record a failure; if even that cannot be written, say so on stderr and carry on (the sweep never aborts here)."
-    try: write_json_atomic(record_path(cfg), failure_record(cfg, exc))
-    except OSError as e: print(f"[mr_ntk_sweep] {cfg['record_name']} failed ({type(exc).__name__}: {str(exc)[:300]}) and its failure "
-                               f"record could not be written to {str(record_path(cfg))!r} ({e})", file=sys.stderr)
+    rec = failure_record(cfg, exc)
+    try: write_json_atomic(record_path(cfg), rec)
+    except OSError as e:
+        where = 'nowhere'
+        try: where = repr(str(write_json_atomic(cache_dir()/'unsaved_records'/record_path(cfg).name, rec)))
+        except OSError: pass
+        print(f"[mr_ntk_sweep] {cfg['record_name']} failed ({type(exc).__name__}: {exc}); its failure record could not be written "
+              f"to {str(record_path(cfg))!r} ({e}) and was written to {where}", file=sys.stderr)
 
 def run_point(runner:str, cfg:dict, sweep_dir, retry_failed:bool=True, **kw) -> str:
     "Claim the point, run it unless done; 'ok', 'failed', 'skipped' (done already) or 'claimed' (another process has it)."
@@ -162,11 +176,12 @@ def run_sweep(sweep_dir, # folder of the sweep, e.g. runs/depth
     return counts
 
 def _execute(jobs:list, workers:int, **kw):
-    "Yield the status of each job: in this thread (workers=1, Ctrl-C stops at once) or in a thread pool."
+    "Yield each job's status: in this thread (workers=1), else in a pool (processes for the in-process runner, see below)."
     if workers <= 1:
         for j in jobs: yield run_point(*j, **kw)
         return
-    ex = ThreadPoolExecutor(max_workers=workers)
+    inproc = jobs and jobs[0][0] == 'inprocess'
+    ex = (ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context('spawn')) if inproc else ThreadPoolExecutor(workers))
     try:
         for f in as_completed([ex.submit(run_point, *j, **kw) for j in jobs]): yield f.result()
     finally: ex.shutdown(wait=False, cancel_futures=True) # an interrupt cancels what has not started
@@ -308,19 +323,41 @@ def _slurm_options(a) -> dict:
                 chunk_size=a.chunk_size, local=True if a.slurm_local else None, wait=not a.no_wait,
                 extra={k: parse_value(v) for k, v in a.slurm})
 
+_OWN_FLAGS = dict(seed='--seeds', depth='--depths', transform='--transforms', label_map='--label-maps')
+
+def grid_axes(groups:list) -> dict: # the -g groups: [KEY, VALUE, ...] each
+    "Extra grid axes from `-g KEY VALUE...`; a key with no values, given twice, or owning its own flag is an error."
+    axes = {}
+    for key, *values in groups:
+        if key in _OWN_FLAGS: raise ValueError(f"-g {key} ...: the {key} axis has its own flag; pass {_OWN_FLAGS[key]} {' '.join(values) or 'VALUES'}")
+        if not values: raise ValueError(f"-g {key} has no values: give at least one, e.g. -g {key} VALUE1 VALUE2")
+        if key in axes: raise ValueError(f"-g {key} is given twice: put all its values in one -g")
+        axes[key] = [parse_value(v) for v in values]
+    return axes
+
+def _sweep_dir(a) -> Path:
+    d = Path(a.root)/a.name
+    if a.name != Path(a.name).name or a.name in ('', '.', '..'): raise ValueError(f"--name {a.name!r} must be a plain folder name (no / or ..)")
+    return d
+
 def main(argv=None):
-    "Console entry point `mr_ntk_sweep`."
+    "Console entry point `mr_ntk_sweep`: errors a user can cause are printed as one line (rc 2), not as a traceback."
     a = _parser().parse_args(argv)
+    try: return _main(a)
+    except (ValueError, TypeError, OSError) as e:
+        print(f"mr_ntk_sweep: error: {e}", file=sys.stderr); return 2
+
+def _main(a):
     params = {k: parse_value(v) for k, v in a.param}
-    axes = {g[0]: [parse_value(v) for v in g[1:]] for g in a.grid}
-    grid = sweep_grid(a.depths, a.transforms, a.seeds, a.label_maps, **axes)
+    grid = sweep_grid(a.depths, a.transforms, a.seeds, a.label_maps, **grid_axes(a.grid))
+    sweep_dir = _sweep_dir(a)
     if a.status:
-        df = sweep_status(Path(a.root)/a.name, grid, params)
+        df = sweep_status(sweep_dir, grid, params)
         print(df.drop(columns='record').to_string(index=False, na_rep='-', float_format=lambda x: f'{x:.0f}'))
         print(f"sweep {Path(a.root)/a.name}: {status_summary(df)}")
         return 0
     kw = dict(notebook=a.notebook, timeout=a.timeout) if a.runner == 'papermill' else {}
-    counts = run_sweep(Path(a.root)/a.name, grid, params, runner=a.runner, workers=a.workers, retry_failed=not a.no_retry_failed,
+    counts = run_sweep(sweep_dir, grid, params, runner=a.runner, workers=a.workers, retry_failed=not a.no_retry_failed,
                        executor=a.executor, slurm=_slurm_options(a) if a.executor == 'slurm' else None, **kw)
     print(f"sweep {Path(a.root)/a.name}: {counts}")
     if counts['claimed']: print(f"{counts['claimed']} point(s) are being computed by another process (their lock is held): rerun later to check them")

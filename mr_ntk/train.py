@@ -10,6 +10,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 from .core import check_choice, check_int, pick_device, atomic_save_torch, load_verified_torch
+from .data import check_finite
 
 # %% auto #0
 __all__ = ['LOSSES', 'CONVERGENCE_TOL', 'SCHEDULES', 'compute_loss', 'History', 'check_xy', 'evaluate', 'EarlyStopping',
@@ -44,12 +45,14 @@ class History(list):
 
 # %% ../nbs/03_train.ipynb #724738a9
 def check_xy(data, what:str): # what: the argument's name in messages
-    "Validate an `(X, y)` pair of equal, non-zero lengths; return it."
+    "Validate an `(X, y)` pair of equal, non-zero lengths and finite values; return it."
     if not (isinstance(data, (tuple, list)) and len(data) == 2):
         raise ValueError(f"{what} must be an (X, y) pair of tensors, got {type(data).__name__}")
     X, y = data
     if len(X) != len(y): raise ValueError(f"{what}: X has {len(X)} rows but y has {len(y)}")
     if len(X) == 0: raise ValueError(f"{what} is empty")
+    for name, t in ((f"{what} X", X), (f"{what} y", y)):   # one isfinite pass each; integer labels pass at once
+        check_finite(name, t, "training and evaluation need finite data: drop or repair those samples first")
     return X, y
 
 @torch.no_grad()

@@ -9,7 +9,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from fastcore.basics import patch
 from .core import check_int, pick_device
-from .train import fit, save_checkpoint, load_checkpoint
+from .train import fit, save_checkpoint, load_checkpoint, check_xy
 from .data import resize_images
 
 # %% auto #0
@@ -360,6 +360,7 @@ def train_reprogram(model:Reprogrammed, # source frozen; transform (and a linear
                     checkpoint=None, # path: save transform + label map there after training
                     **fit_kw): # passed to `mr_ntk.train.fit`: loss, epochs, batch_size, patience, weight_decay, seed, device, desc
     "Reprogram the source model on `(X, y)` with `mr_ntk.train.fit`; returns its `History`."
+    train = check_xy(train, 'train')   # before the label map is fitted on it: NaN images never reach it
     lm = model.label_map
     if not lm.fitted: lm.fit_frequency(lambda x: x, model.source_logits(train[0], device=fit_kw.get('device', 'auto')), train[1])
     groups = model.param_groups(lr, vp_lr_mult)

@@ -1,13 +1,14 @@
 """Audit of the committed study (`results/`, `checks/`): what issue 10 promises of every reported run, checked on the files.
 
-Reads JSON and CSV only (no training; importing `mr_ntk.experiment` loads torch), so it runs in seconds. A record that lands without the report being rebuilt fails
+Reads JSON and CSV only through the torch-free `mr_ntk.records` (checked below), so it runs in seconds. A record that lands without the report being rebuilt fails
 `test_report_is_built_from_every_record`: rebuild with `write_report('results', out='results/report')`.
 """
 import json
 from pathlib import Path
 import numpy as np, pandas as pd
 import pytest
-from mr_ntk.experiment import is_complete_record
+import subprocess, sys
+from mr_ntk.records import is_complete_record, outcome_check, load_records
 
 REPO = Path(__file__).resolve().parent.parent
 EPS32 = float(np.finfo(np.float32).eps)
@@ -21,6 +22,7 @@ def _load(p): return json.loads(p.read_text())
 def test_every_committed_run_is_complete_converged_and_precise(path):
     r = _load(path)
     assert is_complete_record(r), f'{path}: incomplete, or its config does not hash to its config_id'
+    assert outcome_check(r) == 'ok', f'{path}: outcome checksum {outcome_check(r)} (seal new records with records.seal_folder)'
     assert r['pretrained'], f'{path}: a random-init backbone has no place in the study'
     tr = r['metrics']['reprogram_training']
     # converged: stopped by patience, or at the cap while no longer improving by more than the stated tolerance
@@ -80,3 +82,30 @@ def test_vp_fc_pairs_share_one_source_head():
         same_head = vp.merge(fc, on=['depth', 'seed', 'source_head_id'])
         assert c['n_runs'] == 2 * len(same_head), (c['scope'], c['n_runs'], len(same_head))
         assert ('left unpaired' in c['effect']) == (len(vp.merge(fc, on=['depth', 'seed'])) > len(same_head)), c['effect']
+
+@pytest.mark.skipif(not STUDY, reason='no committed study in results/')
+def test_study_is_one_record_per_run():
+    "No run is in results/ twice (a copy, a symlink, a backup folder): the report would count it once and list the rest."
+    ok, failed, bad = load_records(REPO/'results')
+    assert not bad and len(ok) == len(STUDY), bad
+
+DOSE = sorted((REPO/'results'/'lite0_source_dose'/'records').glob('*.json'))
+
+@pytest.mark.skipif(not DOSE, reason='no source-quality intervention records yet')
+def test_source_quality_runs_measure_source_accuracy_on_the_whole_test_split():
+    "Issue 24: the intervention's heads are judged on all 10,000 Fashion-MNIST test images (binomial SE about 0.003)."
+    for p in DOSE:
+        r = _load(p)
+        if r.get('status') != 'ok': continue
+        c, m = r['config'], r['metrics']
+        assert c['n_source_test'] is None and c['source'] == 'fashion_mnist' and c['depth'] == 3, p
+        assert m.get('source_n_test', 10_000) >= 10_000, p
+        assert (c['source_epochs'] == 0) == (m['source_training']['stop_reason'] == 'untrained'), p
+
+def test_reading_records_and_building_report_tables_needs_no_torch():
+    "The record layer and the report's tables load all of results/ without importing torch."
+    code = ("import sys; from mr_ntk.records import load_records; from mr_ntk.report import records_table, claims_table; "
+            "ok, failed, bad = load_records('results'); t = records_table(ok); "
+            "assert 'torch' not in sys.modules, 'torch was imported'; print(len(t))")
+    r = subprocess.run([sys.executable, '-c', code], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
