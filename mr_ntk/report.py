@@ -14,12 +14,14 @@ from .core import config_hash
 
 # %% auto #0
 __all__ = ['DESIGN_COLS', 'SUMMARY_METRICS', 'PREDICTORS', 'OUTCOMES', 'MIN_RUNS_CORR', 'TREND_METRICS', 'MIN_RUNS_PER_GROUP',
-           'MIN_PAIRS', 'SLOPE_INTERVAL', 'CLAIM_COLS', 'DOSE_STATS', 'SCORES', 'LOWER_IS_BETTER', 'REPORT_FILES',
-           'source_designs', 'records_table', 'summary_table', 'spearman_ci', 'spectrum_correlations', 'depth_trends',
-           'welch_interval', 'paired_interval', 'slope_interval', 'spearman_fisher_interval', 'spearman_permutation_p',
-           'source_heads_table', 'dose_claims', 'partial_spearman', 'partial_spearman_p', 'claims_table',
-           'load_source_heads', 'source_head_labels', 'predictor_table', 'predictor_differences', 'plot_predicted',
-           'plot_vs_depth', 'plot_eigen_decay', 'plot_scatter', 'write_report', 'plot_source_heads']
+           'MIN_PAIRS', 'SLOPE_INTERVAL', 'CLAIM_COLS', 'DOSE_STATS', 'SCORES', 'BASELINES', 'LOWER_IS_BETTER',
+           'CHOICE_ARM_COLS', 'MIN_ARM_RUNS', 'REPORT_FILES', 'source_designs', 'records_table', 'summary_table',
+           'spearman_ci', 'spectrum_correlations', 'depth_trends', 'welch_interval', 'paired_interval',
+           'slope_interval', 'spearman_fisher_interval', 'spearman_permutation_p', 'source_heads_table', 'dose_claims',
+           'partial_spearman', 'partial_spearman_p', 'claims_table', 'load_source_heads', 'add_baselines',
+           'source_head_labels', 'predictor_table', 'predictor_differences', 'choice_arms', 'within_arm_tables',
+           'selection_regret', 'plot_predicted', 'plot_vs_depth', 'plot_eigen_decay', 'plot_scatter', 'write_report',
+           'plot_source_heads']
 
 # %% ../nbs/11_report.ipynb #1e2994b4
 DESIGN_COLS = ('n_source', 'source_epochs', 'n_source_test') # the source model's quality, and how finely it is measured
@@ -414,11 +416,30 @@ SCORES = ('pred.ntk_pred_acc', 'pred.ntk_kernel_acc', 'pred.ntk_alignment', 'pre
           'pred.logme', 'pred.leep', 'pred.nce', 'pred.hscore',
           'target_ntk_full.lambda_min',
           'target_ntk_full.trace', 'target_ntk_full.effective_rank')
+BASELINES = {'base.not_vp': 'transform kind alone: FC and VP+FC above VP',   # the rules a person would guess, scored like the others
+             'base.not_vp_then_shallower': '"not VP, then shallower"',
+             'base.shallower': 'depth alone: shallower heads above deeper',
+             'base.source_acc': "the source model's test accuracy",
+             'base.log_trainable': 'log10 of the trainable parameters'}
+SCORES = SCORES + tuple(BASELINES)
 LOWER_IS_BETTER = ('pred.ntk_complexity', 'pred.ntk_complexity_scale_free')   # ranked negated
 _COST = {'pred.ntk_pred_acc': 'pred.ntk_s', 'pred.ntk_kernel_acc': 'pred.ntk_s', 'pred.ntk_alignment': 'pred.ntk_s',
          'pred.ntk_complexity': 'pred.ntk_s', 'pred.ntk_complexity_scale_free': 'pred.ntk_s', 'pred.logme': 'pred.logme_s', 'pred.leep': 'pred.leep_s', 'pred.nce': 'pred.nce_s',
          'pred.hscore': 'pred.hscore_s', 'target_ntk_full.lambda_min': 'target_ntk_seconds',   # the spectra step gives all three
          'target_ntk_full.trace': 'target_ntk_seconds', 'target_ntk_full.effective_rank': 'target_ntk_seconds'}
+
+def add_baselines(df:pd.DataFrame) -> pd.DataFrame:
+    "`df` with a column per trivial rule in `BASELINES`: known before reprogramming, free, higher predicts better."
+    vp, depth = df['transform'].isin(['vp', 'vp_full']).astype(float), df['depth'].astype(float)
+    cols = {'base.not_vp': 1 - vp, 'base.shallower': -depth, 'base.not_vp_then_shallower': (1 - vp) * 100 - depth}
+    if 'source_acc' in df: cols['base.source_acc'] = df['source_acc'].astype(float)
+    if 'n_trainable' in df: cols['base.log_trainable'] = np.log10(df['n_trainable'].astype(float))
+    return df.assign(**cols)
+
+def _score_cost(g:pd.DataFrame, score:str, index) -> pd.Series:
+    "Seconds each run spent on `score` (0 for a baseline, NaN where the record does not say)."
+    if score in BASELINES: return pd.Series(0., index)
+    return g.loc[index, _COST[score]] if _COST.get(score) in g else pd.Series(np.nan, index)
 
 def _wtau(x, y) -> float: return float(stats.weightedtau(x, y)[0])
 
@@ -445,7 +466,7 @@ def _scopes(df:pd.DataFrame) -> list:
 
 def predictor_table(df:pd.DataFrame, n_boot:int=2000, outcome:str='target_acc') -> pd.DataFrame:
     "Weighted Kendall tau and Spearman rho (95% bootstrap intervals) of each score with `outcome`: overall, per target, per arm."
-    rows = []
+    rows, df = [], add_baselines(df)
     for scope, g in _scopes(df):
         for sc in [c for c in SCORES if c in g]:
             ok = g[[sc, outcome]].dropna()
@@ -454,7 +475,7 @@ def predictor_table(df:pd.DataFrame, n_boot:int=2000, outcome:str='target_acc') 
             tau, lo, hi = _boot_both(lambda i: _wtau(x[i], y[i]), heads, n_boot)
             rho, rlo, rhi = _boot_both(lambda i: _rho(x[i], y[i]), heads, n_boot)
             if _n_units(len(x), heads) < MIN_RUNS_CORR: lo = hi = rlo = rhi = np.nan   # same rule as `spearman_ci`, on source models
-            cost = g.loc[ok.index, _COST[sc]] if _COST.get(sc) in g else pd.Series(np.nan, ok.index)
+            cost = _score_cost(g, sc, ok.index)
             share = (cost / g.loc[ok.index, 'training_seconds'].replace(0, np.nan)).mean() if 'training_seconds' in g else np.nan
             rows.append(dict(scope=scope, score=sc, direction='lower is better' if sc in LOWER_IS_BETTER else 'higher is better',
                              weighted_tau=tau, tau_ci_low=lo, tau_ci_high=hi, spearman=rho,
@@ -469,7 +490,7 @@ def predictor_differences(df:pd.DataFrame, reference:str='pred.ntk_complexity', 
                           outcome:str='target_acc') -> pd.DataFrame:
     "Paired bootstrap of weighted tau(reference) - tau(other score) per scope, on the configurations both scored."
     if reference not in SCORES: raise ValueError(f"reference={reference!r} is not a score; choose one of {SCORES}")
-    rows = []
+    rows, df = [], add_baselines(df)
     for scope, g in _scopes(df):
         if reference not in g: continue
         others = [c for c in SCORES if c in g and c != reference]
@@ -487,6 +508,134 @@ def predictor_differences(df:pd.DataFrame, reference:str='pred.ntk_complexity', 
                              n_configs=len(y), n_source_models=_n_units(len(y), heads), verdict=verdict))
     return pd.DataFrame(rows, columns=['scope', 'reference', 'other', 'tau_difference', 'ci_low', 'ci_high', 'ci_level', 'n_configs',
                                        'n_source_models', 'verdict'])
+
+# %% ../nbs/11_report.ipynb #bbddd6e7
+CHOICE_ARM_COLS = ('target', 'n_target', 'transform')   # fixed by the user; backbone, depth, source model, kernel settings are chosen
+MIN_ARM_RUNS = 6   # arms with fewer runs stay out of the within-arm headline
+
+def _text(v) -> str:
+    "A table cell as a label: '-' for a missing value, 2000 for 2000.0."
+    if v is None or (isinstance(v, float) and np.isnan(v)): return '-'
+    return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+
+def choice_arms(df:pd.DataFrame) -> pd.Series:
+    "One label per run: its target and transform, the arm within which a user picks a set-up."
+    return df[[c for c in CHOICE_ARM_COLS if c in df]].map(_text).agg('/'.join, axis=1)
+
+def _arm_tau(x, y) -> float:
+    "Weighted tau within one arm, NaN runs dropped; a score constant there ranks nothing (a random pick): 0."
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    if len(x) < 3 or np.ptp(y) == 0: return np.nan
+    return 0. if np.ptp(x) == 0 else _wtau(x, y)
+
+def _arm_rows(df:pd.DataFrame, min_runs:int) -> dict:
+    "{arm: {source head: row positions}} for the arms with at least `min_runs` runs."
+    arms, heads, out = choice_arms(df).to_numpy(), source_head_labels(df), {}
+    for a in np.unique(arms):
+        pos = np.flatnonzero(arms == a)
+        if len(pos) >= min_runs: out[a] = {h: pos[heads[pos] == h] for h in np.unique(heads[pos])}
+    return out
+
+def _arm_taus(X:np.ndarray, y:np.ndarray, arm_rows:dict, draw=None) -> np.ndarray: # (arms, scores)
+    "Within-arm tau of every score column of X; `draw`: resampled head labels (None: every head once)."
+    out = np.full((len(arm_rows), X.shape[1]), np.nan)
+    for a, by_head in enumerate(arm_rows.values()):
+        i = [by_head[h] for h in (by_head if draw is None else draw) if h in by_head]
+        if i: i = np.concatenate(i); out[a] = [_arm_tau(X[i, k], y[i]) for k in range(X.shape[1])]
+    return out
+
+def _nanmean0(a:np.ndarray) -> np.ndarray:
+    "Mean over axis 0 ignoring NaN; NaN (no warning) where a column has no finite value."
+    n = np.isfinite(a).sum(0)
+    return np.where(n > 0, np.nansum(a, 0) / np.maximum(n, 1), np.nan)
+
+def _within_arm_boot(df:pd.DataFrame, n_boot:int, outcome:str, min_runs:int, seed:int) -> dict:
+    "Per-arm taus of every score on all heads, and the mean over arms on `n_boot` head resamples."
+    df = add_baselines(df); arm_rows = _arm_rows(df, min_runs)
+    scores = [s for s in SCORES if s in df and df[s].notna().any()]
+    if not arm_rows or not scores: return dict(scores=[], arms=arm_rows, taus=np.zeros((0, 0)), boots=np.zeros((0, 0)), df=df)
+    X, y = np.column_stack([_ranked(df, s) for s in scores]), df[outcome].to_numpy(float)
+    heads = np.unique(np.concatenate([list(b) for b in arm_rows.values()]))
+    rng = np.random.default_rng(seed)
+    boots = np.array([_nanmean0(_arm_taus(X, y, arm_rows, rng.choice(heads, len(heads)))) for _ in range(n_boot)])
+    return dict(scores=scores, arms=arm_rows, taus=_arm_taus(X, y, arm_rows), boots=boots, df=df, heads=heads)
+
+def _arm_runs(arm_rows:dict) -> int: return sum(len(i) for b in arm_rows.values() for i in b.values())
+
+def _headline(b:dict, min_runs:int) -> pd.DataFrame:
+    "Per score: the mean over arms of the within-arm weighted tau, 95% percentile interval over head resamples."
+    rows = []
+    for k, sc in enumerate(b['scores']):
+        per = b['taus'][:, k]
+        if not np.isfinite(per).any(): continue
+        lo, hi = np.nanpercentile(b['boots'][:, k], [2.5, 97.5]) if np.isfinite(b['boots'][:, k]).any() else (np.nan, np.nan)
+        runs = np.concatenate([i for h in b['arms'].values() for i in h.values()])
+        cost = _score_cost(b['df'], sc, b['df'].index[runs])
+        share = (cost / b['df'].loc[cost.index, 'training_seconds'].replace(0, np.nan)).mean() if 'training_seconds' in b['df'] else np.nan
+        rows.append(dict(scope=f'within-arm mean (arms with >= {min_runs} runs)', score=sc,
+                         direction='lower is better' if sc in LOWER_IS_BETTER else 'higher is better',
+                         weighted_tau=float(np.nanmean(per)), tau_ci_low=lo, tau_ci_high=hi, n_configs=_arm_runs(b['arms']),
+                         n_source_models=len(b['heads']), n_arms=int(np.isfinite(per).sum()), mean_cost_s=cost.mean(),
+                         cost_share_of_training=share,
+                         per_arm='; '.join(f'{a}: {t:.3f}' for a, t in zip(b['arms'], per) if np.isfinite(t))))
+    return pd.DataFrame(rows).sort_values('weighted_tau', ascending=False).reset_index(drop=True) if rows else pd.DataFrame(rows)
+
+def _differences(b:dict, reference:str|None, min_runs:int) -> pd.DataFrame:
+    "Paired differences of within-arm mean tau(reference) - tau(other) on the same head resamples (Bonferroni)."
+    if not b['scores']: return pd.DataFrame()
+    est = _nanmean0(b['taus'])
+    if reference is None:
+        cand = [k for k, s in enumerate(b['scores']) if s not in BASELINES and np.isfinite(est[k])]
+        if not cand: return pd.DataFrame()
+        reference = b['scores'][max(cand, key=lambda k: est[k])]
+    if reference not in b['scores']: raise ValueError(f"reference={reference!r} is not a score of these runs; choose one of {b['scores']}")
+    r = b['scores'].index(reference); others = [k for k in range(len(b['scores'])) if k != r and np.isfinite(est[k])]
+    level, rows = 1 - .05 / max(len(others), 1), []
+    for k in others:
+        d = b['boots'][:, r] - b['boots'][:, k]
+        lo, hi = np.nanpercentile(d, [50 * (1 - level), 100 - 50 * (1 - level)]) if np.isfinite(d).any() else (np.nan, np.nan)
+        rows.append(dict(scope=f'within-arm mean (arms with >= {min_runs} runs)', reference=reference, other=b['scores'][k],
+                         tau_difference=est[r] - est[k], ci_low=lo, ci_high=hi, ci_level=level, n_configs=_arm_runs(b['arms']),
+                         n_source_models=len(b['heads']),
+                         verdict='better' if lo > 0 else 'worse' if hi < 0 else 'undecided'))
+    return pd.DataFrame(rows)
+
+def within_arm_tables(df:pd.DataFrame, reference:str|None=None, # None: the best non-baseline score
+                      n_boot:int=2000, outcome:str='target_acc', min_runs:int=MIN_ARM_RUNS, seed:int=0) -> dict:
+    "{'headline': within-arm mean tau per score with its interval, 'differences': paired against `reference`}: one bootstrap."
+    b = _within_arm_boot(df, n_boot, outcome, min_runs, seed)
+    return dict(headline=_headline(b, min_runs), differences=_differences(b, reference, min_runs))
+
+# %% ../nbs/11_report.ipynb #0556d375
+def _setup_labels(g:pd.DataFrame) -> pd.Series:
+    "The configuration without the seed, named by the columns that vary within `g`."
+    vary = [c for c in _CONFIG_COLS if c in g and c != 'seed' and g[c].map(_text).nunique() > 1]
+    if not vary: return pd.Series('(one set-up)', g.index)
+    return g[vary].map(_text).apply(lambda r: ' '.join(f'{c}={v}' for c, v in r.items()), axis=1)
+
+def _picked(v:pd.Series) -> str:
+    top = list(v.index[v == v.max()])
+    return ' | '.join(top) if len(top) <= 2 else f'{len(top)} tied set-ups'
+
+def selection_regret(df:pd.DataFrame, outcome:str='target_acc') -> pd.DataFrame:
+    "Per arm and score: accuracy lost by picking the score's top set-up instead of the best one (set-ups: means over seeds)."
+    df, rows = add_baselines(df), []
+    for arm, g in df.groupby(choice_arms(df)):
+        setups = g.assign(setup=_setup_labels(g)).groupby('setup')
+        acc = setups[outcome].mean()
+        if len(acc) < 2: continue
+        common = dict(arm=arm, n_setups=len(acc), best_setup=acc.idxmax(), best_acc=acc.max())
+        rows.append(common | dict(score='(random pick)', picked_setup='(the mean set-up)', picked_acc=acc.mean(), regret=acc.max() - acc.mean()))
+        for sc in [c for c in SCORES if c in g and g[c].notna().any()]:
+            v = (setups[sc].mean() * (-1 if sc in LOWER_IS_BETTER else 1)).dropna()
+            if v.empty: continue
+            picked = acc[v.index[v == v.max()]].mean()
+            rows.append(common | dict(score=sc, picked_setup=_picked(v), picked_acc=picked, regret=acc.max() - picked))
+    out = pd.DataFrame(rows, columns=['arm', 'score', 'n_setups', 'best_setup', 'best_acc', 'picked_setup', 'picked_acc', 'regret'])
+    mean = out.groupby('score', as_index=False).agg(regret=('regret', 'mean'), n_setups=('n_setups', 'sum'))
+    out = pd.concat([mean.assign(arm='mean over arms').sort_values('regret'), out.sort_values(['arm', 'regret'])], ignore_index=True)
+    return out[['arm', 'score', 'regret', 'n_setups', 'best_setup', 'best_acc', 'picked_setup', 'picked_acc']]
 
 # %% ../nbs/11_report.ipynb #01383271
 def plot_predicted(df:pd.DataFrame, x:str='pred.ntk_pred_acc', y:str='target_acc', ax=None):
@@ -560,7 +709,7 @@ def plot_scatter(df:pd.DataFrame, x:str, y:str='target_acc', ax=None, logx:bool=
     ax.legend(fontsize=7); return ax
 
 # %% ../nbs/11_report.ipynb #a7d40464
-REPORT_FILES = ('claims', 'correlations', 'excluded', 'predictor_differences', 'predictors', 'runs', 'summary', 'trends',
+REPORT_FILES = ('claims', 'correlations', 'excluded', 'predictor_differences', 'predictors', 'regret', 'runs', 'summary', 'trends',
                 'decay', 'depth', 'predicted', 'scatter', 'source_dose', 'lambda_fixed_depth') # stems of what `write_report` writes
 
 def _fresh_folder_beside(out:Path) -> Path:
@@ -590,10 +739,13 @@ def write_report(folder, # a sweep folder, or a folder of sweeps (e.g. results/)
     if df.empty: raise ValueError(f"folder={str(folder)!r}: none of the {len(all_runs)} runs converged; see runs.csv")
     out = Path(out or folder/'report'); tmp = _fresh_folder_beside(out)
     heads = load_source_heads(folder)
+    within = within_arm_tables(df, n_boot=n_boot)
     study = df[df['source_design'] == '']   # the depth study's source setting (the interventions are separate arms)
     tables = dict(runs=all_runs, summary=summary_table(df), correlations=spectrum_correlations(df, n_boot=n_boot),
-                  trends=depth_trends(study, n_boot=n_boot), claims=claims_table(df, heads=heads), predictors=predictor_table(df, n_boot=n_boot),
-                  predictor_differences=predictor_differences(df, n_boot=n_boot),
+                  trends=depth_trends(study, n_boot=n_boot), claims=claims_table(df, heads=heads),
+                  predictors=pd.concat([within['headline'], predictor_table(df, n_boot=n_boot)], ignore_index=True),
+                  predictor_differences=pd.concat([within['differences'], predictor_differences(df, n_boot=n_boot)], ignore_index=True),
+                  regret=selection_regret(df),
                   excluded=pd.DataFrame([dict(record_name=r, reason='not converged') for r in all_runs.loc[~all_runs.record_name.isin(df.record_name), 'record_name']]
                                         + [dict(record_name=p, reason=why) for p, why in bad] + [dict(record_name=f.get('record_name'), reason=f.get('error', 'failed')[:200]) for f in failed],
                                         columns=['record_name', 'reason']))
