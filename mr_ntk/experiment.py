@@ -193,15 +193,27 @@ def data_key(self:Experiment, which:str) -> dict: # 'source_train', 'source_test
 
 # %% ../nbs/09_experiment.ipynb #57df86ce
 @patch
+def head_cache_path(self:Experiment) -> Path:
+    "Where the trained source head of this config is cached (keyed by `source_key`: data, backbone weights, head settings)."
+    return core.cache_dir()/'source_heads'/f'{self.source_key()}.pt'
+
+@patch
+def load_backbone(self:Experiment):
+    "The config's backbone (pretrained or random-init), loaded once."
+    c = self.cfg
+    if getattr(self, 'backbone', None) is None:
+        with self.timed('backbone'):
+            self.backbone = models.get_backbone(c['backbone'], pretrained=c['pretrained'], device=self.device, input_size=c['source_size'])
+    return self
+
+@patch
 def build_source(self:Experiment):
     "Backbone + ConvHead: loaded from the head cache, or trained on the source data and cached."
-    c = self.cfg
-    with self.timed('backbone'):
-        self.backbone = models.get_backbone(c['backbone'], pretrained=c['pretrained'], device=self.device, input_size=c['source_size'])
+    c = self.cfg; self.load_backbone()
     torch.manual_seed(c['seed'])
     head = models.ConvHead(c['depth'], c['width'], self.n_source_classes, self.backbone.out_channels, max_depth=c['max_depth'])
     self.source_model = models.SourceModel(self.backbone, head).to(self.device)
-    path = core.cache_dir()/'source_heads'/f'{self.source_key()}.pt'
+    path = self.head_cache_path()
     with self.timed('source_train'):
         if c['source_epochs'] == 0: self._untrained_head()
         elif not self._load_head(path): self._train_head(path)
@@ -336,15 +348,27 @@ def predict(self:Experiment, settings:dict=None) -> dict:
     return scores
 
 # %% ../nbs/09_experiment.ipynb #18b6d93f
+def _history(h) -> list: return [{k: v for k, v in e.items() if k != 'seconds'} for e in h or []]
+
 def add_predictors(path, # a complete record written by `Experiment.save`
-                   settings:dict=None) -> dict:
+                   settings:dict=None,
+                   retrain_head:bool=False, # True: retrain a head missing from this machine's cache (refused if it differs)
+                  ) -> dict:
     """Compute the predictors of a finished run from its stored config (cached head, transform at init) and add them to its record.
     Costs (`*_s`, `timings['predictors']`) measured in the run are kept for the scores it had (a rescore may share the
     machine with other work); this pass's are stored under `predictors['rescored']`."""
     rec = core.read_json(path, 'record')
     if not is_complete_record(rec): raise ValueError(f"record {str(path)!r} is not a complete record; rerun its configuration")
     if outcome_check(rec) == 'mismatch': raise ValueError(f"record {str(path)!r} fails its outcome checksum (edited after the run): rerun it")
-    e = Experiment(dict(rec['config'], progress=False)); e.load_data().build_source().build_reprogrammed(); e.predict(settings)
+    e = Experiment(dict(rec['config'], progress=False)).load_data().load_backbone()
+    if rec['config'].get('source_epochs') != 0 and not retrain_head and not e.head_cache_path().exists():
+        raise ValueError(f"record {str(path)!r}: its source head is not in this machine's cache ({e.head_cache_path()}); "
+                         "rescore where it ran, or pass retrain_head=True (refused if the retrained head differs)")
+    e.build_source()
+    if _history(e.histories.get('source')) != _history((rec.get('histories') or {}).get('source')):
+        raise ValueError(f"record {str(path)!r}: the rebuilt source head's training history differs from the record's, "
+                         "so its scores would describe another source model; rescore on the machine that ran it or rerun it")
+    e.build_reprogrammed(); e.predict(settings)
     old, new = (rec.get('predictors') or {}).get('scores') or {}, e.predictors['scores']
     kept = {k: old[k] for k in new if k.endswith('_s') and k in old}
     rescored = dict(at=time.strftime('%Y-%m-%dT%H:%M:%S'), seconds=e.timings['predictors'], **{k: new[k] for k in kept})

@@ -412,7 +412,7 @@ def load_source_heads(folder) -> pd.DataFrame:
     return t[t['converged'].astype(bool)].reset_index(drop=True)
 
 # %% ../nbs/11_report.ipynb #e2595387
-SCORES = ('pred.ntk_pred_acc', 'pred.ntk_kernel_acc', 'pred.ntk_alignment', 'pred.ntk_complexity', 'pred.ntk_complexity_scale_free',
+SCORES = ('pred.ntk_ce_acc', 'pred.ntk_pred_acc', 'pred.ntk_kernel_acc', 'pred.ntk_alignment', 'pred.ntk_complexity', 'pred.ntk_complexity_scale_free',
           'pred.logme', 'pred.leep', 'pred.nce', 'pred.hscore',
           'target_ntk_full.lambda_min',
           'target_ntk_full.trace', 'target_ntk_full.effective_rank')
@@ -423,7 +423,7 @@ BASELINES = {'base.not_vp': 'transform kind alone: FC and VP+FC above VP',   # t
              'base.log_trainable': 'log10 of the trainable parameters'}
 SCORES = SCORES + tuple(BASELINES)
 LOWER_IS_BETTER = ('pred.ntk_complexity', 'pred.ntk_complexity_scale_free')   # ranked negated
-_COST = {'pred.ntk_pred_acc': 'pred.ntk_s', 'pred.ntk_kernel_acc': 'pred.ntk_s', 'pred.ntk_alignment': 'pred.ntk_s',
+_COST = {'pred.ntk_ce_acc': 'pred.ntk_s', 'pred.ntk_pred_acc': 'pred.ntk_s', 'pred.ntk_kernel_acc': 'pred.ntk_s', 'pred.ntk_alignment': 'pred.ntk_s',
          'pred.ntk_complexity': 'pred.ntk_s', 'pred.ntk_complexity_scale_free': 'pred.ntk_s', 'pred.logme': 'pred.logme_s', 'pred.leep': 'pred.leep_s', 'pred.nce': 'pred.nce_s',
          'pred.hscore': 'pred.hscore_s', 'target_ntk_full.lambda_min': 'target_ntk_seconds',   # the spectra step gives all three
          'target_ntk_full.trace': 'target_ntk_seconds', 'target_ntk_full.effective_rank': 'target_ntk_seconds'}

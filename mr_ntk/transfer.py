@@ -12,9 +12,10 @@ from .core import check_choice
 from .ntk import reprogram_ntk, flatten_kernel
 
 # %% auto #0
-__all__ = ['PREDICT_DTYPES', 'logme_fit', 'logme', 'leep', 'nce', 'hscore', 'ridge_from_trace', 'spectral_filter',
-           'symmetric_eigh', 'linearised_predict', 'kernel_alignment', 'ntk_complexity', 'ntk_predict',
-           'ntk_predict_by_size', 'source_outputs', 'transfer_scores']
+__all__ = ['PREDICT_DTYPES', 'CE_STEP_SCALES', 'logme_fit', 'logme', 'leep', 'nce', 'hscore', 'ridge_from_trace',
+           'spectral_filter', 'symmetric_eigh', 'linearised_predict', 'kernel_alignment', 'ntk_complexity',
+           'ntk_predict', 'ntk_predict_by_size', 'linearised_ce_gd', 'ntk_ce_predict', 'source_outputs',
+           'transfer_scores']
 
 # %% ../nbs/08_transfer.ipynb #a2fe7cce
 def _as_array(a, name:str, ndim:int) -> np.ndarray:
@@ -276,12 +277,14 @@ def ntk_predict(model:nn.Module, # a `Reprogrammed`: model(x) -> (n, c_T) target
                 chunk_size:int|None=None, # samples per backward chunk in `reprogram_ntk`
                 return_pred:bool=False, # add the predicted test outputs (n*, c_T) as 'pred' (and f_0 as 'pred0')
                 dtype:str='float64', # dtype of the model copy and its input gradients (the solve is always float64)
+                ce:bool=False, # also the cross-entropy prediction `ntk_ce_predict` (keys ce_*)
                ) -> dict:
     "Predicted test accuracy and MSE of the linearised reprogrammed model (empirical NTK at initialisation)."
     t0 = time.perf_counter(); _check_options(ridge_rel, lr, steps)
     m, X, Xs, f0, f0s, y, ys = _prepare(model, train, test, dtype)
     K, Kx = _train_test_kernels(m, X, Xs, chunk_size)
     out, fs = _predict_from_kernels(K, Kx, f0.double(), f0s.double(), y, ys, ridge_rel, lr, steps, flow)
+    if ce: out.update(ntk_ce_predict(K, Kx, f0.double(), f0s.double(), y, ys))
     out.update(dtype=dtype, seconds=time.perf_counter() - t0)
     return {**out, 'pred': fs.cpu(), 'pred0': f0s.double().cpu()} if return_pred else out
 
@@ -321,6 +324,60 @@ def ntk_predict_by_size(model:nn.Module, # a `Reprogrammed`, as in `ntk_predict`
         r, _ = _predict_from_kernels(K[:k*c, :k*c], Kx[:, :k*c], f0[:k], f0s, y[:k], ys, ridge_rel, lr, steps, flow)
         out.append(dict(r, dtype=dtype, kernel_seconds=t_kernel, solve_seconds=time.perf_counter() - t1))
     return out
+
+# %% ../nbs/08_transfer.ipynb #c2e5970f
+def linearised_ce_gd(K:Tensor, # (m, m) Theta(X, X), m = n c (flatten_kernel layout)
+                     Kx:Tensor, # (m*, m) Theta(X*, X)
+                     f0:Tensor, # (n, c) outputs on X at initialisation
+                     f0s:Tensor, # (n*, c) outputs on X*
+                     y:Tensor, # (n,) labels 0..c-1
+                     lr:float, # step size eta
+                     steps:int) -> tuple: # (f_T(X) (n, c), f_T(X*) (n*, c))
+    "Full-batch GD on the mean cross-entropy of the linearised model, in function space: f <- f - lr Theta(., X) g."
+    n, c = f0.shape
+    Y, f, fs = nn.functional.one_hot(y, c).to(f0.dtype), f0.clone(), f0s.clone()
+    for _ in range(steps):
+        g = (f.softmax(1) - Y).reshape(-1) / n
+        f, fs = f - lr * (K @ g).view(n, c), fs - lr * (Kx @ g).view(-1, c)
+    return f, fs
+
+# %% ../nbs/08_transfer.ipynb #f428caeb
+CE_STEP_SCALES = (.5, 1., 2.)   # step sizes in units of n / lambda_max(K): below cross-entropy's stability limit 4 n / lambda_max
+
+def _ce_run(A:Tensor, F0:Tensor, y:Tensor, n_fit:int, n_val:int, lr:float, max_steps:int, eval_every:int, patience:int) -> tuple:
+    "One step size: (best val loss, its step, test outputs then); A stacks Theta([X_fit; X_val; X*], X_fit)."
+    c = F0.shape[1]; Y, Fc = nn.functional.one_hot(y[:n_fit], c).to(F0.dtype), F0.clone()
+    best, since = (np.inf, 0, F0[n_fit + n_val:]), 0
+    for t in range(max_steps + 1):
+        if t % eval_every == 0:
+            vl = nn.functional.cross_entropy(Fc[n_fit:n_fit + n_val], y[n_fit:]).item()
+            if vl < best[0]: best, since = (vl, t, Fc[n_fit + n_val:].clone()), 0
+            elif (since := since + 1) >= patience: break
+        if t == max_steps: break
+        Fc -= lr * (A @ ((Fc[:n_fit].softmax(1) - Y).reshape(-1) / n_fit)).view(-1, c)
+    return best
+
+def ntk_ce_predict(K:Tensor, # (n c, n c) Theta(X, X), flatten_kernel layout
+                   Kx:Tensor, # (n* c, n c) Theta(X*, X)
+                   f0:Tensor, f0s:Tensor, # (n, c), (n*, c) outputs at initialisation
+                   y:Tensor, ys:Tensor, # (n,), (n*,) labels
+                   hold_out:int=5, # every hold_out-th training image is the validation split
+                   scales=CE_STEP_SCALES, max_steps:int=2000, eval_every:int=10, patience:int=20,
+                  ) -> dict:
+    "Predicted test accuracy and cross-entropy of the linearised model trained with cross-entropy and stopped on validation."
+    (n, c), val = f0.shape, torch.arange(len(f0), device=f0.device) % hold_out == hold_out - 1
+    if val.all() or not val.any(): raise ValueError(f"hold_out={hold_out!r} leaves no training or no validation image of n={n}")
+    order = torch.cat([torch.nonzero(~val).flatten(), torch.nonzero(val).flatten()])
+    n_fit, n_val = int((~val).sum()), int(val.sum())
+    flat = (order[:, None] * c + torch.arange(c, device=f0.device)).reshape(-1)   # sample-major rows of the reordered images
+    fit = flat[:n_fit * c]
+    A = torch.cat([K[flat][:, fit], Kx[:, fit]])
+    lmax = torch.linalg.eigvalsh((A[:n_fit * c] + A[:n_fit * c].T) / 2)[-1].item()
+    F0, yo = torch.cat([f0[order], f0s]), y[order]
+    runs = {s: _ce_run(A, F0, yo, n_fit, n_val, s * n_fit / lmax, max_steps, eval_every, patience) for s in scales}
+    s = min(runs, key=lambda k: runs[k][0]); vl, step, fs = runs[s]
+    return dict(ce_acc=(fs.argmax(1) == ys).double().mean().item(), ce_loss=nn.functional.cross_entropy(fs, ys).item(),
+                ce_val_loss=vl, ce_steps=step, ce_step_scale=s, ce_lr=s * n_fit / lmax, ce_n_fit=n_fit, ce_n_val=n_val)
 
 # %% ../nbs/08_transfer.ipynb #88585ad1
 def _readout_input(head:nn.Module, fmap:Tensor) -> Tensor: # (n, width)
@@ -363,7 +420,8 @@ def transfer_scores(model:nn.Module, # a `Reprogrammed` at initialisation (its t
     for name, fn, args in (('logme', logme, (F_, train[1])), ('leep', leep, (theta, train[1])),
                            ('nce', nce, (theta.argmax(1), train[1])), ('hscore', hscore, (F_, train[1]))):
         t0 = time.perf_counter(); out[name] = fn(*args); out[f'{name}_s'] = t_feat + time.perf_counter() - t0
-    r = ntk_predict(model, train, test, ridge_rel, lr, steps, chunk_size=chunk_size, dtype=dtype)
+    r = ntk_predict(model, train, test, ridge_rel, lr, steps, chunk_size=chunk_size, dtype=dtype, ce=True)
     return dict(ntk_pred_acc=r['acc'], ntk_pred_loss=r['loss'], ntk_kernel_acc=r['kernel_acc'], ntk_kernel_loss=r['kernel_loss'],
                 ntk_alignment=r['alignment'], ntk_complexity=r['complexity'], ntk_complexity_scale_free=r['complexity_scale_free'], ntk_s=r['seconds'], ntk_ridge=r['ridge'], ntk_dtype=r['dtype'],
-                init_acc=r['init_acc'], n_train=r['n_train'], n_test=r['n_test'], **out)
+                init_acc=r['init_acc'], n_train=r['n_train'], n_test=r['n_test'], ntk_ce_acc=r['ce_acc'], ntk_ce_loss=r['ce_loss'],
+                ntk_ce_steps=r['ce_steps'], ntk_ce_step_scale=r['ce_step_scale'], **out)

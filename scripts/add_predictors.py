@@ -18,6 +18,8 @@ p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
 p.add_argument('folder', help='folder searched for sweep records (<sweep>/records/*.json, at any depth)')
 p.add_argument('--missing', default=None, help='only records whose scores lack this key (default: every record)')
 p.add_argument('--check', default=None, help='CSV of how far each old score moved, one row per record')
+p.add_argument('--retrain-head', action='store_true', help="retrain heads missing from this machine's cache (a record whose "
+               "retrained head differs from its own is refused)")
 a = p.parse_args()
 
 paths = sorted(pathlib.Path(a.folder).glob('**/records/*.json'))
@@ -32,7 +34,8 @@ for path in paths:
     lock = FileLock(str(path.parent.parent/'.locks'/f'{path.stem}.lock'))
     try: lock.acquire(timeout=0)
     except Timeout: print(f"skip {path.name}: a sweep holds its lock"); continue
-    try: added = add_predictors(path, (rec.get('predictors') or {}).get('settings'))['predictors']
+    try: added = add_predictors(path, (rec.get('predictors') or {}).get('settings'), retrain_head=a.retrain_head)['predictors']
+    except ValueError as e: print(f"skip {path.name}: {e}"); continue
     finally: lock.release()
     new = added['scores']
     same = [k for k in old if isinstance(old[k], float) and not k.endswith('_s') and isinstance(new.get(k), float)]
