@@ -14,7 +14,7 @@ import torch, torch.nn as nn
 from mr_ntk import features, train
 from mr_ntk.core import write_json_atomic
 from mr_ntk.experiment import Experiment, resolve_config, environment_info
-from mr_ntk.sweep import parse_value
+from mr_ntk.core import parse_value
 
 p = argparse.ArgumentParser()
 p.add_argument('--depth', type=int, default=2)

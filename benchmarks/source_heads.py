@@ -16,7 +16,7 @@ import argparse, pathlib, statistics, time
 import pandas as pd
 from mr_ntk.core import write_json_atomic, atomic_write
 from mr_ntk.experiment import Experiment, resolve_config, environment_info
-from mr_ntk.sweep import parse_value
+from mr_ntk.core import parse_value
 
 p = argparse.ArgumentParser()
 p.add_argument('--profile', default='offline')

@@ -4,13 +4,13 @@
 
 # %% ../nbs/00_core.ipynb #98184390
 from __future__ import annotations
-import contextlib, hashlib, io, json, os, re, tempfile, warnings
+import ast, contextlib, hashlib, io, json, os, re, tempfile, warnings
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['check_choice', 'check_int', 'pick_device', 'atomic_write', 'json_default', 'write_json_atomic', 'CorruptFileError',
-           'read_json', 'atomic_save_torch', 'load_verified_torch', 'load_cache_entry', 'config_hash', 'cache_dir',
-           'tensor_sha256', 'safe_name']
+__all__ = ['check_choice', 'check_int', 'parse_value', 'pick_device', 'atomic_write', 'json_default', 'write_json_atomic',
+           'CorruptFileError', 'read_json', 'atomic_save_torch', 'load_verified_torch', 'load_cache_entry',
+           'config_hash', 'cache_dir', 'tensor_sha256', 'safe_name']
 
 # %% ../nbs/00_core.ipynb #ac897c2d
 def check_choice(name:str, # the parameter's name, as the user wrote it
@@ -28,6 +28,12 @@ def check_int(name:str, value, lo:int|None=None, hi:int|None=None) -> int:
         rng = f"in [{lo}, {hi}]" if lo is not None and hi is not None else (f">= {lo}" if lo is not None else "")
         raise ValueError(f"{name}={value!r} is not valid: must be an integer {rng}".rstrip())
     return value
+
+# %% ../nbs/00_core.ipynb #12feadde
+def parse_value(text:str):
+    "A command-line value as a Python literal when it is one (`6`, `1e-3`, `None`, `True`), else the string."
+    try: return ast.literal_eval(text)
+    except (ValueError, SyntaxError): return text
 
 # %% ../nbs/00_core.ipynb #c775473b
 def pick_device(device='auto', # 'auto', 'cpu', 'cuda', 'cuda:N' or a `torch.device`

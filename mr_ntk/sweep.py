@@ -4,27 +4,21 @@
 
 # %% ../nbs/10_sweep.ipynb #92d45dd0
 from __future__ import annotations
-import argparse, ast, datetime, itertools, json, multiprocessing, os, socket, sys, traceback
+import argparse, datetime, itertools, json, multiprocessing, os, socket, sys, traceback
 import pandas as pd
 from concurrent.futures import ThreadPoolExecutor, ProcessPoolExecutor, as_completed
 from pathlib import Path
 from tqdm.auto import tqdm
 from filelock import FileLock, Timeout
-from .core import write_json_atomic, check_int, cache_dir
+from .core import write_json_atomic, check_int, cache_dir, parse_value
 from .records import is_complete_record, outcome_check
 from . import records
 from .experiment import Experiment, resolve_config
 
 # %% auto #0
-__all__ = ['RUNNERS', 'SLURM_OPTIONS', 'parse_value', 'sweep_grid', 'plan', 'record_path', 'record_status', 'failure_record',
-           'check_manifest', 'default_notebook', 'run_papermill', 'run_inprocess', 'run_point', 'run_sweep',
-           'run_chunk', 'slurm_executor', 'record_seconds', 'sweep_status', 'status_summary', 'grid_axes', 'main']
-
-# %% ../nbs/10_sweep.ipynb #12feadde
-def parse_value(text:str):
-    "A command-line value as a Python literal when it is one (`6`, `1e-3`, `None`, `True`), else the string."
-    try: return ast.literal_eval(text)
-    except (ValueError, SyntaxError): return text
+__all__ = ['RUNNERS', 'SLURM_OPTIONS', 'sweep_grid', 'plan', 'record_path', 'record_status', 'failure_record', 'check_manifest',
+           'default_notebook', 'run_papermill', 'run_inprocess', 'run_point', 'run_sweep', 'run_chunk',
+           'slurm_executor', 'record_seconds', 'sweep_status', 'status_summary', 'grid_axes', 'main']
 
 # %% ../nbs/10_sweep.ipynb #abee5a43
 def sweep_grid(depths=(1, 2, 3, 4, 5, 6), # source-head depths
@@ -325,11 +319,12 @@ def _slurm_options(a) -> dict:
 
 _OWN_FLAGS = dict(seed='--seeds', depth='--depths', transform='--transforms', label_map='--label-maps')
 
-def grid_axes(groups:list) -> dict: # the -g groups: [KEY, VALUE, ...] each
+def grid_axes(groups:list, # the -g groups: [KEY, VALUE, ...] each
+              own_flags:dict=_OWN_FLAGS) -> dict: # settings with a flag of their own (refused as -g)
     "Extra grid axes from `-g KEY VALUE...`; a key with no values, given twice, or owning its own flag is an error."
     axes = {}
     for key, *values in groups:
-        if key in _OWN_FLAGS: raise ValueError(f"-g {key} ...: the {key} axis has its own flag; pass {_OWN_FLAGS[key]} {' '.join(values) or 'VALUES'}")
+        if key in own_flags: raise ValueError(f"-g {key} ...: the {key} axis has its own flag; pass {own_flags[key]} {' '.join(values) or 'VALUES'}")
         if not values: raise ValueError(f"-g {key} has no values: give at least one, e.g. -g {key} VALUE1 VALUE2")
         if key in axes: raise ValueError(f"-g {key} is given twice: put all its values in one -g")
         axes[key] = [parse_value(v) for v in values]
