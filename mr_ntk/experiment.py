@@ -69,6 +69,8 @@ def validate_config(cfg:dict) -> dict:
     for k, choices in _CHOICES.items(): check_choice(k, cfg[k], choices)
     check_choice('transform', cfg['transform'], [k for k in transforms.TRANSFORMS if k != 'none'])
     _check_depth(cfg['depth'], cfg['max_depth'])
+    if cfg['progress'] not in (True, False, 'lines'):
+        raise ValueError(f"progress={cfg['progress']!r} is not valid: True (progress bars), 'lines' (a line per epoch) or False")
     if cfg['lr_grid'] is not None:
         if not isinstance(cfg['lr_grid'], (list, tuple)) or not cfg['lr_grid']: raise ValueError(f"lr_grid={cfg['lr_grid']!r} is not valid: give a non-empty list of learning rates, e.g. [3e-4, 1e-3, 3e-3], or None")
         for v in cfg['lr_grid']: _check_float('lr_grid entry', v)

@@ -50,7 +50,7 @@ FEATURE_CACHE = FeatureCache()
 # %% ../nbs/04_features.ipynb #21aeae6e
 def extract_features(backbone:Backbone, images, # (N,3,H,W) in [0,1], any size
                      batch_size:int=128, cache_key=None, # dict/str naming the data (dataset, split, n, seed, size)
-                     cache:bool=True, progress:bool=True) -> torch.Tensor: # -> (N,C,h,w) float32 on CPU
+                     cache:bool=True, progress:bool|str=True) -> torch.Tensor: # -> (N,C,h,w) float32 on CPU; progress: as in `fit`
     "Backbone features of `images`, computed once (memory + disk cache)."
     meta = json.loads(json.dumps(dict(backbone=backbone.describe(), cache_key=cache_key, images=_digest(images)), default=str))
     key = config_hash(meta, 32)
@@ -58,7 +58,7 @@ def extract_features(backbone:Backbone, images, # (N,3,H,W) in [0,1], any size
     if feats is None:
         outs = []
         with torch.no_grad():
-            for i in tqdm(range(0, len(images), batch_size), desc=f'features {backbone.name}', disable=not progress, leave=False):
+            for i in tqdm(range(0, len(images), batch_size), desc=f'features {backbone.name}', disable=progress is not True, leave=False):
                 outs.append(backbone(images[i:i+batch_size]).to('cpu', torch.float16))
         feats = torch.cat(outs)
         if cache: FEATURE_CACHE.put(key, feats, meta)
@@ -67,7 +67,7 @@ def extract_features(backbone:Backbone, images, # (N,3,H,W) in [0,1], any size
 # %% ../nbs/04_features.ipynb #a5a798fd
 def train_source(model:SourceModel, data, # (images (N,3,H,W) in [0,1], labels (N,))
                  *, val_fraction:float=0.1, cache_key=None, seed:int=0, epochs:int=20, patience:int=3,
-                 weight_decay:float=1e-3, progress:bool=True, **fit_kw) -> History:
+                 weight_decay:float=1e-3, progress:bool|str=True, **fit_kw) -> History:
     "Train `model.head` on cached backbone features of `data`, early stopping on a held-out split."
     images, labels = check_xy(data, 'data')
     t0 = time.time()

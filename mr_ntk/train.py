@@ -180,7 +180,7 @@ def fit(model:nn.Module, train, val=None, # (X, y) tensor pairs; X any input the
         seed:int=0, device='auto', desc:str='train',
         forward=None, # callable(model, xb) -> outputs; default model(xb)
         restore_best:bool=True, # with `val`: end with the parameters of the best val-loss epoch
-        progress:bool=True) -> History:
+        progress:bool|str=True) -> History: # True: a progress bar; 'lines': one printed line per epoch; False: silent
     "Train the `requires_grad` parameters of `model` with Adam; LR schedule and early stopping on the val loss."
     train, val = check_xy(train, 'train'), None if val is None else check_xy(val, 'val')
     check_choice('loss', loss, LOSSES); check_choice('schedule', schedule, SCHEDULES); check_int('epochs', epochs, 1)
@@ -191,10 +191,11 @@ def fit(model:nn.Module, train, val=None, # (X, y) tensor pairs; X any input the
     gen, stop = torch.Generator().manual_seed(seed), EarlyStopping(patience, restore_best, min_delta)
     hist = History(loss=loss, lr=lr, seed=seed, n_train=len(train[0]), n_val=0 if val is None else len(val[0]),
                    epochs_cap=epochs, patience=patience, schedule=schedule, stop_reason='max_epochs')
-    for ep in (bar := tqdm(range(epochs), desc=desc, disable=not progress, leave=False)):
+    for ep in (bar := tqdm(range(epochs), desc=desc, disable=progress is not True, leave=False)):
         hist.append(rec := _epoch(model, train, val, opt, loss, batch_size, gen, dev, forward, ep))
         rec['lr'] = max(g['lr'] for g in opt.param_groups)
-        bar.set_postfix({k: round(v, 4) for k, v in rec.items() if k.endswith(('loss', 'acc')) and v is not None})
+        bar.set_postfix(shown := {k: round(v, 4) for k, v in rec.items() if k.endswith(('loss', 'acc')) and v is not None})
+        if progress == 'lines': print(f"{desc} epoch {ep + 1}/{epochs} ({rec['seconds']:.0f} s): " + ', '.join(f'{k} {v}' for k, v in shown.items()), flush=True)
         if val is None: continue
         if sched is not None: sched.step(rec['val_loss'])
         if stop.step(rec['val_loss'], model): hist.meta.update(stopped_early=True, stop_reason='patience'); break

@@ -109,3 +109,27 @@ def test_reading_records_and_building_report_tables_needs_no_torch():
             "assert 'torch' not in sys.modules, 'torch was imported'; print(len(t))")
     r = subprocess.run([sys.executable, '-c', code], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
+
+@pytest.mark.skipif(not STUDY, reason='no committed study in results/')
+def test_readme_findings_are_the_reports_tables_in_words():
+    "The README's findings block is results/report/findings.md, which is findings_markdown of the committed tables."
+    from mr_ntk.report import findings_markdown
+    rep = REPO/'results'/'report'
+    text = (rep/'findings.md').read_text()
+    assert text == findings_markdown(pd.read_csv(rep/'claims.csv'), pd.read_csv(rep/'predictors.csv')), \
+        'findings.md is stale: rebuild with mr_ntk report results --out results/report'
+    readme = (REPO/'README.md').read_text()
+    block = readme.split('<!-- findings:start -->\n', 1)[1].split('\n<!-- findings:end -->', 1)[0]
+    assert block == text.strip(), 'README findings differ from results/report/findings.md: run python scripts/readme.py'
+    assert len(readme.splitlines()) <= 130, f'README has {len(readme.splitlines())} lines (at most 130)'
+
+@pytest.mark.skipif(not STUDY, reason='no committed study in results/')
+def test_predictor_tables_hold_baselines_headline_and_regret():
+    rep = REPO/'results'/'report'
+    p = pd.read_csv(rep/'predictors.csv')
+    head = p[p['scope'].str.startswith('within-arm mean')]
+    assert len(head) and head[['tau_ci_low', 'tau_ci_high']].notna().all().all()
+    for b in ('base.not_vp', 'base.not_vp_then_shallower', 'base.shallower', 'base.source_acc', 'base.log_trainable'):
+        assert b in set(p['score']), b
+    r = pd.read_csv(rep/'regret.csv')
+    assert {'arm', 'score', 'regret', 'best_setup', 'picked_setup'} <= set(r.columns) and (r['regret'].dropna() >= -1e-12).all()
