@@ -165,9 +165,9 @@ def register_tiny_clip() -> str:
     "Register the tiny open_clip config (idempotent); returns its model name."
     import open_clip
     if TINY_CLIP not in open_clip.list_models():
-        d = Path(tempfile.mkdtemp(prefix='mr_ntk_clip_cfg_'))
-        (d/f'{TINY_CLIP}.json').write_text(json.dumps(TINY_CLIP_CFG))
-        open_clip.add_model_config(d)
+        with tempfile.TemporaryDirectory(prefix='mr_ntk_clip_cfg_') as d:   # open_clip reads it now and keeps it: no folder is left
+            (Path(d)/f'{TINY_CLIP}.json').write_text(json.dumps(TINY_CLIP_CFG))
+            open_clip.add_model_config(d)
     return TINY_CLIP
 
 # %% ../nbs/02_models.ipynb #336c78b8

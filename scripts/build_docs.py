@@ -75,7 +75,7 @@ def inject_results(nb, results, tmp):
     "Point the report at a temporary copy of `results` (the report writes into its sweep folder)."
     shutil.copytree(results, tmp/'results')
     i = next(i for i, c in enumerate(nb.cells) if 'parameters' in c.metadata.get('tags', []))
-    nb.cells.insert(i + 1, nbformat.v4.new_code_cell(f"sweep_dir = {str(tmp/'results')!r}  # injected by scripts/build_docs.py"))
+    nb.cells.insert(i + 1, nbformat.v4.new_code_cell(f"#| hide\nsweep_dir = {str(tmp/'results')!r}"))   # hidden: no build path on the page
 
 def prepare(path, results, tmp):
     "Executed (where needed) notebook and an HTML note/error banner for its page."
@@ -146,7 +146,7 @@ def main(out=ROOT/'_docs', execute_nbs=True):
             try: nb, fm = nbdev_process(nb, p)
             except Exception: fm = {}; banner += _err(p, 'nbdev doc processors: ' + traceback.format_exc())
             built.append((p, nb, fm, banner)); print(f'[docs] {p.name}: {time.time() - t:.0f} s')
-    pages = [(_nbpath2html(p).name, fm.get('title', p.stem)) for p, *_ in built]
+    pages = [(_nbpath2html(p).name, fm.get("title", p.stem)) for p, _, fm, _ in built]
     pages.sort(key=lambda x: x[0] != 'index.html')  # the index first, then reading order
     exp = HTMLExporter(template_name='lab', extra_loaders=[DictLoader({'docs.html.j2': TEMPLATE})], template_file='docs.html.j2',
                        exclude_input_prompt=True, exclude_output_prompt=True)

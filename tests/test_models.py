@@ -12,3 +12,12 @@ def test_offline_tag_fails_with_instructions():
     out = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True, timeout=120).stdout
     assert 'MSG' in out, out
     assert 'huggingface' in out and 'open_clip_pytorch_model.bin' in out and "pretrained='/path/to/" in out
+
+def test_tiny_clip_registration_leaves_no_temporary_folder(tmp_path):
+    "Registering the tiny CLIP config (every test that builds it) leaves no mr_ntk_clip_cfg_* folder behind."
+    import subprocess, sys, os
+    code = ("from mr_ntk.models import get_backbone; bb = get_backbone('clip-tiny-random', device='cpu'); "
+            "import torch; print(bb(torch.zeros(1, 3, 32, 32)).shape)")
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=dict(os.environ, TMPDIR=str(tmp_path)), timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert not list(tmp_path.glob('mr_ntk_clip_cfg_*'))
