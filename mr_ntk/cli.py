@@ -11,7 +11,7 @@ from .core import parse_value, atomic_write
 from .records import load_records
 
 # %% auto #0
-__all__ = ['sweep_summary', 'rescore_folder', 'main']
+__all__ = ['sweep_summary', 'rescore_folder', 'source_heads', 'main']
 
 # %% ../nbs/12_cli.ipynb #102fc135
 def _add_params(ap, grid:bool=False):
@@ -69,6 +69,37 @@ def rescore_folder(folder, # searched for <sweep>/records/*.json at any depth
         print(rows[-1], flush=True)
     return pd.DataFrame(rows)
 
+# %% ../nbs/12_cli.ipynb #a87d5179
+def source_heads(depths:list, seeds:list, # the heads: every depth x seed
+                 profile:str='offline', out=None, # out: also write source_heads.csv (+ .md, .json) there
+                 **settings) -> pd.DataFrame: # one row per head
+    "Train (or load from the head cache) and evaluate source heads alone, through the run's own steps; the report reads `source_heads.csv`."
+    import statistics
+    from mr_ntk.core import write_json_atomic
+    from mr_ntk.experiment import Experiment, resolve_config, environment_info
+    rows = []
+    for d in depths:
+        for s in seeds:
+            e = Experiment(resolve_config(profile, depth=d, seed=s, **dict(dict(progress=False), **settings))).load_data().build_source()
+            ev, h, tr = e.evaluate_source(), e.histories['source'], e.metrics.get('source_training') or {}
+            rows.append(dict(backbone=e.cfg['backbone'], source=e.cfg['source'], source_size=e.cfg['source_size'], n_source=e.cfg['n_source'],
+                             depth=d, seed=s, source_acc=ev['acc'], epochs_run=len(h), stop_reason=tr.get('stop_reason'),
+                             converged=tr.get('converged'), cached=e.metrics['source_head_cached'],
+                             train_seconds=sum(r['seconds'] for r in h), source_key=e.source_key()))
+            print(rows[-1], flush=True)
+    t = pd.DataFrame(rows)
+    if out is not None:
+        out = Path(out); cfg = {k: e.cfg[k] for k in ('backbone', 'source', 'source_size', 'n_source', 'n_source_test', 'width',
+                                                      'source_epochs', 'patience', 'source_batch_size', 'source_weight_decay')}
+        g = t.groupby('depth')
+        md = [f"settings: {cfg}", '', '| depth | test acc (mean, std over seeds) | train s/head (mean) | epochs run |', '|---|---|---|---|']
+        md += [f"| {d} | {x.source_acc.mean():.3f}, {x.source_acc.std(ddof=1) if len(x) > 1 else 0:.3f} | {x.train_seconds.mean():.1f} | "
+               f"{x.epochs_run.tolist()} |" for d, x in g]
+        atomic_write(out/f"source_heads_{cfg['source']}.md", '\n'.join(md) + '\n')
+        write_json_atomic(out/f"source_heads_{cfg['source']}.json", dict(config=cfg, rows=rows, environment=environment_info()))
+        atomic_write(out/'source_heads.csv', t.to_csv(index=False))
+    return t
+
 # %% ../nbs/12_cli.ipynb #9cd31f1b
 def _run(a):
     from mr_ntk.experiment import Experiment, resolve_config
@@ -95,6 +126,10 @@ def _rescore(a):
     if a.check and len(t): atomic_write(a.check, t.to_csv(index=False))
     print(f"{len(t)} record(s) rescored" + (f"; the largest relative change of an old score: {t['max_rel_change'].max():.2e}" if len(t) else ''))
 
+def _heads(a):
+    profile, p = _params(a)
+    source_heads(a.depths, a.seeds, profile, a.out, **p)
+
 def _report(a):
     from mr_ntk.report import write_report
     print(f"report written to {write_report(a.folder, out=a.out, n_boot=a.n_boot)['folder']}")
@@ -115,12 +150,15 @@ def _parser():
     c.add_argument('folder'); c.add_argument('--missing', default=None, help='only records whose scores lack this key')
     c.add_argument('--check', default=None, help='CSV of how far each old score moved')
     c.add_argument('--retrain-head', action='store_true', help="retrain heads missing from this machine's cache (refused if they differ)")
+    h = sub.add_parser('heads', help='train (or load) and evaluate source heads alone; writes source_heads.csv for the report')
+    h.add_argument('--depths', nargs='+', type=int, default=[1, 2, 3, 4, 5, 6]); h.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
+    h.add_argument('--out', default=None, help='folder for source_heads.csv (e.g. results/source_heads_lite0)'); _add_params(h)
     o = sub.add_parser('report', help='tables and figures of every record under a folder')
     o.add_argument('folder'); o.add_argument('--out', default=None, help='default: FOLDER/report')
     o.add_argument('--n-boot', type=int, default=2000, help='bootstrap resamples (default: 2000)')
     return ap
 
-_COMMANDS = dict(run=_run, status=_status, rank=_rank, rescore=_rescore, report=_report)
+_COMMANDS = dict(run=_run, status=_status, rank=_rank, rescore=_rescore, heads=_heads, report=_report)
 
 def main(argv=None) -> int:
     "Console entry point `mr_ntk`: errors a user can cause are printed as one line (rc 2), not as a traceback."

@@ -404,7 +404,7 @@ def claims_table(df:pd.DataFrame,
 
 # %% ../nbs/11_report.ipynb #54f42ee8
 def load_source_heads(folder) -> pd.DataFrame:
-    "Converged source heads listed in any `source_heads.csv` under `folder` (written by `benchmarks/source_heads.py`)."
+    "Converged source heads listed in any `source_heads.csv` under `folder` (written by `mr_ntk heads`)."
     files = sorted(Path(folder).glob('**/source_heads.csv'))
     if not files: return pd.DataFrame(columns=_HEAD_COLS)
     t = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)

@@ -2,7 +2,9 @@
 Notebooks without saved outputs are executed first (cells flagged with `tst_flags` skipped, like nbdev_test), then nbdev's
 doc processors run (show_doc, hidden cells, frontmatter) and nbconvert writes pages with a side navigation and a local MathJax.
 The report notebook (an `exp_*` notebook with a `sweep_dir` parameter) renders from a copy of the committed `results/`.
-Exit status 1 when any notebook failed; the site is still written, with the error on the failing page."""
+Exit status 1 when any notebook failed; the site is still written, with the error on the failing page.
+One private name of nbdev is used: `nbdev.doclinks._nbpath2html` (a notebook's page name, as nbdev_docs names it), with
+nbdev pinned at 2.4.14 (settings.ini); the rest is public API. `pytest -m docs tests` builds the site and checks it."""
 import html, os, re, shutil, sys, tempfile, time, traceback, warnings
 from pathlib import Path
 import nbformat
