@@ -12,72 +12,25 @@ from . import core, data, models, train, features, transforms, ntk, transfer
 from .core import check_choice, write_json_atomic
 from .records import (config_id, record_name, is_complete_record, config_id_of, outcome_check, seal,
                             write_record, IDENTITY_EXCLUDED, RECORD_FIELDS, RECORD_METRICS)
+from .settings import PROFILES, HEAD_SETTINGS, SAMPLE_SIZES, ALL, SEED_MAX, NAMES as SETTINGS, check_setting
 
 # %% auto #0
-__all__ = ['PROFILES', 'SETTINGS', 'SEED_MAX', 'SAMPLE_SIZES', 'ALL', 'HEAD_CODE_VERSION', 'PREDICTOR_SETTINGS',
-           'validate_config', 'resolve_config', 'check_notebook_params', 'cpu_model', 'environment_info', 'Experiment',
-           'add_predictors']
-
-# %% ../nbs/09_experiment.ipynb #a7198194
-_COMMON = dict(label_map='identity', transform='vp', fc_init='resize', loss='ce', seed=0, data_seed=0, depth=2, max_depth=6,
-               pretrained=None, data_root=None, download=False, batch_size=128, source_batch_size=128, patience=3,
-               source_weight_decay=1e-3, lr=1e-3, vp_lr_mult=100., lr_grid=None, lr_search_epochs=3, schedule='plateau',
-               min_delta=1e-4, autocast='none', fc_memory_budget_gb=4., ntk_per_class=10, ntk_draws=3, ntk_dtype='auto',
-               val_fraction=0.1, device='auto', out_dir='runs/exp_depth', run_name=None, progress=True)
-
-PROFILES = dict(
-    offline=dict(_COMMON, backbone='effnet-lite0', source='fashion_mnist', target='mnist5k', source_size=112,
-                 inner_size=56, target_size=16, width=128, n_source=15000, n_source_test=2000, n_target=2000,
-                 n_target_test=1000, source_epochs=30, epochs=100, patience=4, batch_size=32, lr_grid=[1e-3, 3e-3, 1e-2],
-                 lr_search_epochs=2),
-    paper=dict(_COMMON, backbone='clip:ViT-B-32', pretrained='openai', source='cifar10', target='svhn', source_size=224,
-               inner_size=160, target_size=32, width=512, n_source=None, n_source_test=None, n_target=None,
-               n_target_test=None, source_epochs=30, epochs=60, patience=5, fc_memory_budget_gb=16.,
-               lr_grid=[1e-4, 3e-4, 1e-3], lr_search_epochs=2),   # VP at x100: 0.01 (ILM-VP) to 0.1 (the authors' code)
-    smoke=dict(_COMMON, backbone='clip-tiny-random', source='shapes', target='digits', source_size=32, inner_size=16,
-               target_size=8, width=16, n_source=300, n_source_test=100, n_target=200, n_target_test=100,
-               source_epochs=3, epochs=2, ntk_per_class=2, ntk_draws=2, batch_size=64, progress=False),
-)
-SETTINGS = tuple(PROFILES['offline']) # every setting; each is a parameter of nbs/exp_depth.ipynb (checked by a test)
-assert all(tuple(p) == SETTINGS for p in PROFILES.values())
+__all__ = ['HEAD_CODE_VERSION', 'PREDICTOR_SETTINGS', 'validate_config', 'resolve_config', 'check_notebook_params', 'cpu_model',
+           'environment_info', 'Experiment', 'add_predictors']
 
 # %% ../nbs/09_experiment.ipynb #726b831e
-_POS_INT = ('width', 'epochs', 'batch_size', 'source_batch_size', 'ntk_per_class', 'ntk_draws',
-            'source_size', 'max_depth', 'lr_search_epochs')
-_NONNEG_INT = ('patience', 'source_epochs') # source_epochs=0: the untrained head at initialisation
-_SEEDS, SEED_MAX = ('seed', 'data_seed'), 2**32 - 1 # numpy's generators take seeds below 2**32
-_OPT_POS_INT = ('n_source', 'n_source_test', 'n_target', 'n_target_test', 'inner_size', 'target_size')
-_POS_FLOAT = ('lr', 'vp_lr_mult', 'fc_memory_budget_gb')
-_CHOICES = dict(label_map=transforms.LABEL_MAPS, fc_init=('resize', 'default'), loss=train.LOSSES, schedule=train.SCHEDULES,
-                autocast=('none', 'bf16'), ntk_dtype=('auto', 'float32', 'float64'))
-
-def _check_float(name, v, lo=0., lo_open=True, hi=None):
-    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and (v > lo if lo_open else v >= lo) and (hi is None or v < hi)
-    if not ok: raise ValueError(f"{name}={v!r} is not valid: must be a number {'>' if lo_open else '>='} {lo}" + (f" and < {hi}" if hi else ''))
+def _check_pair(cfg:dict):
+    "The checks that involve two settings."
+    _check_depth(cfg['depth'], cfg['max_depth'])
+    if cfg['lr_grid'] is not None and len(cfg['lr_grid']) > 1 and cfg['val_fraction'] == 0:
+        raise ValueError(f"lr_grid={cfg['lr_grid']!r} chooses the rate on a validation split, but val_fraction=0 leaves none: "
+                         "pass val_fraction > 0 (e.g. 0.1), or a single rate (lr_grid=None with lr, or a one-value lr_grid)")
 
 # %% ../nbs/09_experiment.ipynb #a0b8ec94
 def validate_config(cfg:dict) -> dict:
-    "Check every setting's type and range (the depth against `max_depth`); return `cfg`."
-    for k in _POS_INT: core.check_int(k, cfg[k], 1)
-    for k in _NONNEG_INT: core.check_int(k, cfg[k], 0)
-    for k in _SEEDS: core.check_int(k, cfg[k], 0, SEED_MAX)
-    for k in _OPT_POS_INT:
-        if cfg[k] is not None: core.check_int(k, cfg[k], 1)
-    for k in _POS_FLOAT: _check_float(k, cfg[k])
-    _check_float('source_weight_decay', cfg['source_weight_decay'], lo_open=False); _check_float('min_delta', cfg['min_delta'], lo_open=False)
-    _check_float('val_fraction', cfg['val_fraction'], lo_open=False, hi=1)
-    for k, choices in _CHOICES.items(): check_choice(k, cfg[k], choices)
-    check_choice('transform', cfg['transform'], [k for k in transforms.TRANSFORMS if k != 'none'])
-    _check_depth(cfg['depth'], cfg['max_depth'])
-    if cfg['progress'] not in (True, False, 'lines'):
-        raise ValueError(f"progress={cfg['progress']!r} is not valid: True (progress bars), 'lines' (a line per epoch) or False")
-    if cfg['lr_grid'] is not None:
-        if not isinstance(cfg['lr_grid'], (list, tuple)) or not cfg['lr_grid']: raise ValueError(f"lr_grid={cfg['lr_grid']!r} is not valid: give a non-empty list of learning rates, e.g. [3e-4, 1e-3, 3e-3], or None")
-        for v in cfg['lr_grid']: _check_float('lr_grid entry', v)
-        if len(cfg['lr_grid']) > 1 and cfg['val_fraction'] == 0:
-            raise ValueError(f"lr_grid={cfg['lr_grid']!r} chooses the rate on a validation split, but val_fraction=0 leaves none: "
-                             "pass val_fraction > 0 (e.g. 0.1), or a single rate (lr_grid=None with lr, or a one-value lr_grid)")
-    _check_names(cfg)
+    "Check every setting (its declaration in `mr_ntk.settings`), then those that involve two, and the names; return `cfg`."
+    for k in SETTINGS: check_setting(k, cfg[k])
+    _check_pair(cfg); _check_names(cfg)
     return cfg
 
 def _check_depth(depth, max_depth):
@@ -95,9 +48,6 @@ def _check_names(cfg):
         if not (isinstance(n, str) and n.startswith('imagefolder:')): check_choice(k, n, data.registered())
 
 # %% ../nbs/09_experiment.ipynb #2a02c685
-SAMPLE_SIZES = ('n_source', 'n_source_test', 'n_target', 'n_target_test') # None in a config: the whole split
-ALL = 'all' # the value that asks for the whole split from a notebook or the command line (where None keeps the profile's)
-
 def resolve_config(profile:str='offline', # a key of `PROFILES`
                    **overrides) -> dict: # settings to change; `None` keeps the profile's value; `ALL` for a whole split
     "The profile's settings updated with the non-`None` overrides, validated, with `config_id` and `record_name`."
@@ -169,15 +119,12 @@ def load_data(self:Experiment):
     return self
 
 # %% ../nbs/09_experiment.ipynb #fdfdd8c6
-_SOURCE_KEYS = ('backbone', 'pretrained', 'source', 'source_size', 'width', 'depth', 'seed', 'data_seed', 'n_source',
-                'source_epochs', 'patience', 'source_weight_decay', 'source_batch_size', 'val_fraction', 'loss', 'schedule', 'min_delta')
-
 HEAD_CODE_VERSION = 1 # bump when a change to head training changes what a trained head is
 
 @patch
 def source_key(self:Experiment) -> str:
     "Hash of what determines the trained head: its settings, the source data's content, the backbone's weights, the code version."
-    return core.config_hash(dict({k: self.cfg[k] for k in _SOURCE_KEYS}, data=self.source_data_sha256(),
+    return core.config_hash(dict({k: self.cfg[k] for k in HEAD_SETTINGS}, data=self.source_data_sha256(),
                                  backbone=self.backbone.describe(), code=HEAD_CODE_VERSION), 20)
 
 @patch

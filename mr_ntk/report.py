@@ -11,6 +11,7 @@ from scipy import stats
 import matplotlib.pyplot as plt
 from .records import config_id, load_records, outcome_check
 from .core import config_hash
+from .settings import ARM, CHOICE_ARM, COLUMNS, HEAD_SETTINGS, SOURCE_QUALITY
 
 # %% auto #0
 __all__ = ['DESIGN_COLS', 'SUMMARY_METRICS', 'PREDICTORS', 'OUTCOMES', 'MIN_RUNS_CORR', 'TREND_METRICS', 'MIN_RUNS_PER_GROUP',
@@ -24,7 +25,7 @@ __all__ = ['DESIGN_COLS', 'SUMMARY_METRICS', 'PREDICTORS', 'OUTCOMES', 'MIN_RUNS
            'plot_eigen_decay', 'plot_scatter', 'findings_markdown', 'write_report', 'plot_source_heads']
 
 # %% ../nbs/11_report.ipynb #1e2994b4
-DESIGN_COLS = ('n_source', 'source_epochs', 'n_source_test') # the source model's quality, and how finely it is measured
+DESIGN_COLS = SOURCE_QUALITY # the source model's quality, and how finely it is measured (declared in mr_ntk.settings)
 
 def _n(v) -> str: return 'all' if v is None or pd.isna(v) else str(int(v))
 
@@ -43,11 +44,10 @@ def source_designs(df:pd.DataFrame) -> pd.Series:
     return df.apply(label, axis=1)
 
 # %% ../nbs/11_report.ipynb #3177befa
-_CONFIG_COLS = ('profile', 'backbone', 'source', 'target', 'source_size', 'depth', 'transform', 'fc_init', 'label_map', 'seed', 'loss',
-                'n_source', 'n_target', 'epochs', 'source_epochs', 'n_source_test', 'inner_size', 'target_size')
-_ARM_COLS = ('target', 'n_target', 'backbone', 'source_size', 'transform', 'fc_init', 'label_map') # the unit tables and figures group by: whichever of these vary
+_CONFIG_COLS = ('profile',) + COLUMNS   # the settings declared as report columns in mr_ntk.settings
+_ARM_COLS = ARM # the unit tables and figures group by: whichever of these vary (mr_ntk.settings)
 
-_HEAD_KEY = ('backbone', 'source', 'n_source', 'source_size', 'depth', 'seed')   # the settings that name a source head
+_HEAD_KEY = HEAD_SETTINGS   # the settings that name a source head (mr_ntk.settings)
 
 def _source_head_id(r:dict) -> str:
     "Names the trained source head a run used: its settings and its training history (shared through the head cache). The same settings retrained on another machine's CPU give another history, so another id."
@@ -510,7 +510,7 @@ def predictor_differences(df:pd.DataFrame, reference:str='pred.ntk_complexity', 
                                        'n_source_models', 'verdict'])
 
 # %% ../nbs/11_report.ipynb #bbddd6e7
-CHOICE_ARM_COLS = ('target', 'n_target', 'transform')   # fixed by the user; backbone, depth, source model, kernel settings are chosen
+CHOICE_ARM_COLS = CHOICE_ARM   # fixed by the user (mr_ntk.settings); backbone, depth, source model, kernel settings are chosen
 MIN_ARM_RUNS = 6   # arms with fewer runs stay out of the within-arm headline
 
 def _text(v) -> str:
