@@ -748,7 +748,12 @@ def _predictor_line(p:pd.DataFrame) -> str|None:
     if w.empty: return None
     fmt = lambda r: f"`{r['score']}` {r['weighted_tau']:.2f} [{r['tau_ci_low']:.2f}, {r['tau_ci_high']:.2f}]"
     base, score = w[w['score'].str.startswith('base.')], w[~w['score'].str.startswith('base.')]
-    parts = [f"best score {fmt(score.iloc[0])}" if len(score) else None, f"best trivial rule {fmt(base.iloc[0])}" if len(base) else None]
+    cost = lambda r: f" at {100 * r['cost_share_of_training']:.1f}% of training" if np.isfinite(r['cost_share_of_training']) else ''
+    parts = [f"best score {fmt(score.iloc[0])}{cost(score.iloc[0])}" if len(score) else None,
+             f"best trivial rule {fmt(base.iloc[0])}" if len(base) else None]
+    pooled = p[(p['scope'] == 'all') & (p['score'] == 'pred.ntk_ce_acc')]
+    if len(pooled): parts.append(f"the linearised cross-entropy prediction `pred.ntk_ce_acc` is scored on {int(pooled['n_configs'].iloc[0])} runs so far "
+                                 f"(pooled tau {pooled['weighted_tau'].iloc[0]:.2f})")
     return (f"- **Ranking set-ups before training** (mean within-arm weighted tau over {int(w['n_arms'].max())} target x transform arms, "
             f"{int(w['n_configs'].iloc[0])} runs): " + '; '.join(x for x in parts if x) + '.')
 
