@@ -12,7 +12,8 @@ from . import core, data, models, train, features, transforms, ntk, transfer
 from .core import check_choice, write_json_atomic
 from .records import (config_id, record_name, is_complete_record, config_id_of, outcome_check, seal,
                             write_record, IDENTITY_EXCLUDED, RECORD_FIELDS, RECORD_METRICS)
-from .settings import PROFILES, HEAD_SETTINGS, SAMPLE_SIZES, ALL, SEED_MAX, NAMES as SETTINGS, check_setting
+from .settings import (PROFILES, HEAD_SETTINGS, SAMPLE_SIZES, ALL, SEED_MAX, NAMES as SETTINGS, check_setting,
+                             with_later_settings)
 
 # %% auto #0
 __all__ = ['HEAD_CODE_VERSION', 'PREDICTOR_SETTINGS', 'validate_config', 'resolve_config', 'check_notebook_params', 'cpu_model',
@@ -88,7 +89,7 @@ def environment_info(device=None) -> dict:
 class Experiment:
     "One run of the depth study: call the steps in order, or `run()`."
     def __init__(self, cfg:dict): # a config from `resolve_config`
-        self.cfg, self.device = validate_config(dict(cfg)), core.pick_device(cfg['device'])
+        self.cfg, self.device = validate_config(with_later_settings(cfg)), core.pick_device(cfg['device'])
         self.timings, self.metrics, self.spectra, self.histories = {}, {}, {}, {}
 
     @contextlib.contextmanager

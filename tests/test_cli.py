@@ -40,3 +40,12 @@ def test_rank_end_to_end_on_the_smoke_profile(tmp_path):
     t = pd.read_csv(out)
     assert sorted(t['depth']) == [1, 2] and t['predicted_acc'].is_monotonic_decreasing
     assert (t['weights'] == 'random-init (not a finding)').all() and 'random-init (not a finding)' in r.stdout
+
+def test_main_job_shows_progress_in_the_terminal(tmp_path):
+    "The README's main command (papermill --log-output ... -p progress lines) prints a line per training epoch as it runs."
+    env = dict(os.environ, MR_NTK_CACHE=str(tmp_path/'cache'), OMP_NUM_THREADS='1')
+    r = subprocess.run([str(BIN/'papermill'), '--log-output', 'nbs/exp_depth.ipynb', str(tmp_path/'out.ipynb'), '-p', 'profile', 'smoke',
+                        '-p', 'progress', 'lines', '-p', 'out_dir', str(tmp_path/'runs')], cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = r.stdout + r.stderr
+    assert 'head d=2 epoch 1/3' in out and 'reprogram vp epoch 2/2' in out
