@@ -9,7 +9,8 @@ distance between the two relative to how far the linearised outputs have moved, 
 curves part is where the model stops being linear in its transform's parameters. float32 model (as the study's
 kernels), kernels and linearised steps in float64.
 
-    python benchmarks/ce_linearised_vs_gd.py --steps 60 --every 5
+    python benchmarks/ce_linearised_vs_gd.py --steps 40 --every 5 --out benchmarks/results/ce_linearised_vs_gd_scale1
+    python benchmarks/ce_linearised_vs_gd.py --steps 40 --every 4 --scale 0.01 --out benchmarks/results/ce_linearised_vs_gd_scale0p01
 """
 import argparse, copy, json, time
 from pathlib import Path
@@ -65,7 +66,8 @@ for kind in a.transforms:
     curves[kind] = curve
 
 out = Path(a.out); out.parent.mkdir(parents=True, exist_ok=True)
-write_json_atomic(out.with_suffix('.json'), dict(settings=dict(vars(a), config=over), summary=rows, curves=curves))
+with_ext = lambda ext: out.parent/f'{out.name}.{ext}'   # not with_suffix: '..._scale0.01' has a dot
+write_json_atomic(with_ext('json'), dict(settings=dict(vars(a), config=over), summary=rows, curves=curves))
 fig, axs = plt.subplots(1, 2, figsize=(8, 3))
 for kind, cu in curves.items():
     s = [r['step'] for r in cu]
@@ -74,7 +76,7 @@ for kind, cu in curves.items():
 axs[0].axhline(.1, color='k', lw=.6, ls=':'); axs[0].set(xlabel='GD step', ylabel='|f_GD - f_lin| / |f_lin - f_0| (test)', yscale='log')
 axs[1].set(xlabel='GD step', ylabel='test accuracy (100 images)'); axs[0].legend(fontsize=7); axs[1].legend(fontsize=7)
 fig.suptitle('lite0 112 px, depth 3: cross-entropy GD, real vs linearised (float32 model, float64 kernel)', fontsize=8)
-fig.savefig(out.with_suffix('.png'), dpi=110, bbox_inches='tight')
+fig.tight_layout(); fig.savefig(with_ext('png'), dpi=110, bbox_inches='tight')
 md = ['| transform | lr (scale x n/lambda_max) | parts at step (gap > 0.1) | final gap | acc real GD | acc linearised | seconds |', '|---|---|---|---|---|---|---|']
 md += [f"| {r['transform']} | {r['lr']:.3g} ({r['scale']:g}) | {r['parts_at_step']} | {r['final_rel_gap']:.3g} | {r['final_acc_gd']:.2f} | {r['final_acc_lin']:.2f} | {r['seconds']:.0f} |" for r in rows]
-atomic_write(out.with_suffix('.md'), '\n'.join(md) + '\n'); print('\n'.join(md))
+atomic_write(with_ext('md'), '\n'.join(md) + '\n'); print('\n'.join(md))
