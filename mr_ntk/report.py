@@ -629,7 +629,7 @@ def selection_regret(df:pd.DataFrame, outcome:str='target_acc') -> pd.DataFrame:
         rows.append(common | dict(score='(random pick)', picked_setup='(the mean set-up)', picked_acc=acc.mean(), regret=acc.max() - acc.mean()))
         for sc in [c for c in SCORES if c in g and g[c].notna().any()]:
             v = (setups[sc].mean() * (-1 if sc in LOWER_IS_BETTER else 1)).dropna()
-            if v.empty: continue
+            if len(v) < len(acc): continue   # a score that leaves set-ups unscored cannot pick among them all
             picked = acc[v.index[v == v.max()]].mean()
             rows.append(common | dict(score=sc, picked_setup=_picked(v), picked_acc=picked, regret=acc.max() - picked))
     out = pd.DataFrame(rows, columns=['arm', 'score', 'n_setups', 'best_setup', 'best_acc', 'picked_setup', 'picked_acc', 'regret'])
