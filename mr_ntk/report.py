@@ -559,7 +559,7 @@ def _within_arm_boot(df:pd.DataFrame, n_boot:int, outcome:str, min_runs:int, see
     heads = np.unique(np.concatenate([list(b) for b in arm_rows.values()]))
     rng = np.random.default_rng(seed)
     boots = np.array([_nanmean0(_arm_taus(X, y, arm_rows, rng.choice(heads, len(heads)))) for _ in range(n_boot)])
-    return dict(scores=scores, arms=arm_rows, taus=_arm_taus(X, y, arm_rows), boots=boots, df=df, heads=heads)
+    return dict(scores=scores, arms=arm_rows, taus=_arm_taus(X, y, arm_rows), boots=boots, df=df, heads=heads, X=X)
 
 def _arm_runs(arm_rows:dict) -> int: return sum(len(i) for b in arm_rows.values() for i in b.values())
 
@@ -571,12 +571,13 @@ def _headline(b:dict, min_runs:int) -> pd.DataFrame:
         if not np.isfinite(per).any(): continue
         lo, hi = np.nanpercentile(b['boots'][:, k], [2.5, 97.5]) if np.isfinite(b['boots'][:, k]).any() else (np.nan, np.nan)
         runs = np.concatenate([i for h in b['arms'].values() for i in h.values()])
+        runs = runs[np.isfinite(b['X'][runs, k])]   # the runs this score was computed for
         cost = _score_cost(b['df'], sc, b['df'].index[runs])
         share = (cost / b['df'].loc[cost.index, 'training_seconds'].replace(0, np.nan)).mean() if 'training_seconds' in b['df'] else np.nan
         rows.append(dict(scope=f'within-arm mean (arms with >= {min_runs} runs)', score=sc,
                          direction='lower is better' if sc in LOWER_IS_BETTER else 'higher is better',
-                         weighted_tau=float(np.nanmean(per)), tau_ci_low=lo, tau_ci_high=hi, n_configs=_arm_runs(b['arms']),
-                         n_source_models=len(b['heads']), n_arms=int(np.isfinite(per).sum()), mean_cost_s=cost.mean(),
+                         weighted_tau=float(np.nanmean(per)), tau_ci_low=lo, tau_ci_high=hi, n_configs=len(runs),
+                         n_source_models=len(set(source_head_labels(b['df'].iloc[runs]))), n_arms=int(np.isfinite(per).sum()), mean_cost_s=cost.mean(),
                          cost_share_of_training=share,
                          per_arm='; '.join(f'{a}: {t:.3f}' for a, t in zip(b['arms'], per) if np.isfinite(t))))
     return pd.DataFrame(rows).sort_values('weighted_tau', ascending=False).reset_index(drop=True) if rows else pd.DataFrame(rows)
@@ -755,7 +756,7 @@ def _predictor_line(p:pd.DataFrame) -> str|None:
     if len(pooled): parts.append(f"the linearised cross-entropy prediction `pred.ntk_ce_acc` is scored on {int(pooled['n_configs'].iloc[0])} runs so far "
                                  f"(pooled tau {pooled['weighted_tau'].iloc[0]:.2f})")
     return (f"- **Ranking set-ups before training** (mean within-arm weighted tau over {int(w['n_arms'].max())} target x transform arms, "
-            f"{int(w['n_configs'].iloc[0])} runs): " + '; '.join(x for x in parts if x) + '.')
+            f"{int(w['n_configs'].max())} runs): " + '; '.join(x for x in parts if x) + '.')
 
 def findings_markdown(claims:pd.DataFrame, predictors:pd.DataFrame, rows_per_claim:int=3) -> str:
     "One line per paper claim from its primary claim rows, and one on the predictors' within-arm headline."
