@@ -11,7 +11,7 @@ from fastcore.basics import patch
 from . import core, data, models, train, features, transforms, ntk, transfer
 from .core import check_choice, write_json_atomic
 from .records import (config_id, record_name, is_complete_record, config_id_of, outcome_check, seal,
-                            write_record, IDENTITY_EXCLUDED, RECORD_FIELDS, RECORD_METRICS)
+                            write_record, source_history, IDENTITY_EXCLUDED, RECORD_FIELDS, RECORD_METRICS)
 from .settings import (PROFILES, HEAD_SETTINGS, SAMPLE_SIZES, ALL, SEED_MAX, NAMES as SETTINGS, check_setting,
                              with_later_settings)
 
@@ -298,8 +298,6 @@ def predict(self:Experiment, settings:dict=None) -> dict:
     return scores
 
 # %% ../nbs/09_experiment.ipynb #18b6d93f
-def _history(h) -> list: return [{k: v for k, v in e.items() if k != 'seconds'} for e in h or []]
-
 def add_predictors(path, # a complete record written by `Experiment.save`
                    settings:dict=None,
                    retrain_head:bool=False, # True: retrain a head missing from this machine's cache (refused if it differs)
@@ -315,7 +313,7 @@ def add_predictors(path, # a complete record written by `Experiment.save`
         raise ValueError(f"record {str(path)!r}: its source head is not in this machine's cache ({e.head_cache_path()}); "
                          "rescore where it ran, or pass retrain_head=True (refused if the retrained head differs)")
     e.build_source()
-    if _history(e.histories.get('source')) != _history((rec.get('histories') or {}).get('source')):
+    if source_history(e.histories.get('source')) != source_history((rec.get('histories') or {}).get('source')):
         raise ValueError(f"record {str(path)!r}: the rebuilt source head's training history differs from the record's, "
                          "so its scores would describe another source model; rescore on the machine that ran it or rerun it")
     e.build_reprogrammed(); e.predict(settings)

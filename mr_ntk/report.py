@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from scipy import stats
 import matplotlib.pyplot as plt
-from .records import config_id, load_records, outcome_check
+from .records import config_id, load_records, outcome_check, source_history
 from .core import config_hash
 from .settings import ARM, CHOICE_ARM, COLUMNS, HEAD_SETTINGS, SOURCE_QUALITY
 
@@ -51,7 +51,7 @@ _HEAD_KEY = HEAD_SETTINGS   # the settings that name a source head (mr_ntk.setti
 
 def _source_head_id(r:dict) -> str:
     "Names the trained source head a run used: its settings and its training history (shared through the head cache). The same settings retrained on another machine's CPU give another history, so another id."
-    hist = [{k: v for k, v in e.items() if k != 'seconds'} for e in (r.get('histories') or {}).get('source') or []]
+    hist = source_history((r.get('histories') or {}).get('source'))
     return config_hash([{k: r['config'].get(k) for k in _HEAD_KEY}, hist], 12)
 
 def _row(r:dict) -> dict:
