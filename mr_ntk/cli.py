@@ -11,7 +11,7 @@ from .core import parse_value, atomic_write
 from .records import load_records
 
 # %% auto #0
-__all__ = ['sweep_summary', 'rescore_folder', 'source_heads', 'main']
+__all__ = ['sweep_summary', 'rescore_folder', 'source_heads', 'repo_root', 'main']
 
 # %% ../nbs/12_cli.ipynb #102fc135
 def _add_params(ap, grid:bool=False):
@@ -134,6 +134,19 @@ def _report(a):
     from mr_ntk.report import write_report
     print(f"report written to {write_report(a.folder, out=a.out, n_boot=a.n_boot)['folder']}")
 
+def repo_root(start=None) -> Path:
+    "The clone of the repository holding `start` (default: the working folder): the first folder upwards with settings.ini and scripts/docs.sh."
+    start = Path(start or Path.cwd()).resolve()
+    for d in (start, *start.parents):
+        if (d/'settings.ini').is_file() and (d/'scripts'/'docs.sh').is_file(): return d
+    raise ValueError(f"no clone of the mr_ntk repository at or above {str(start)!r} (looked for settings.ini and scripts/docs.sh): "
+                     "the docs are built from the notebooks, so run this inside a clone")
+
+def _docs(a):
+    import subprocess
+    root = repo_root()
+    return subprocess.run(['bash', str(root/'scripts'/'docs.sh')] + (['--browser-check'] if a.browser_check else []), cwd=root).returncode
+
 # %% ../nbs/12_cli.ipynb #18d063a7
 def _parser():
     ap = argparse.ArgumentParser(prog='mr_ntk', description='Model reprogramming through the NTK: runs, sweeps, rankings, reports.')
@@ -156,9 +169,11 @@ def _parser():
     o = sub.add_parser('report', help='tables and figures of every record under a folder')
     o.add_argument('folder'); o.add_argument('--out', default=None, help='default: FOLDER/report')
     o.add_argument('--n-boot', type=int, default=2000, help='bootstrap resamples (default: 2000)')
+    d = sub.add_parser('docs', help='build the documentation site in _docs/ (Quarto when on PATH, else offline HTML; scripts/docs.sh)')
+    d.add_argument('--browser-check', action='store_true', help="then open every page in headless Chromium and check it")
     return ap
 
-_COMMANDS = dict(run=_run, status=_status, rank=_rank, rescore=_rescore, heads=_heads, report=_report)
+_COMMANDS = dict(run=_run, status=_status, rank=_rank, rescore=_rescore, heads=_heads, report=_report, docs=_docs)
 
 def main(argv=None) -> int:
     "Console entry point `mr_ntk`: errors a user can cause are printed as one line (rc 2), not as a traceback."

@@ -14,11 +14,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from .core import check_int, CorruptFileError
+from .shapes import SHAPE_CLASSES, SHAPES_POOL, shape_params, render_shapes
 
 # %% auto #0
-__all__ = ['DATASETS', 'SPLITS', 'DATASET_MODULES', 'DIGIT_NAMES', 'FASHION_MNIST_SYSTEM_DIR', 'FASHION_NAMES', 'IDX_REPAIR',
-           'FASHION_HOW', 'CIFAR10_NAMES', 'CIFAR10_BIN_URL', 'CIFAR10_BIN_MD5', 'STL10_NAMES', 'IMG_EXTS',
-           'balanced_indices', 'stratified_indices', 'train_val_split', 'resize_images', 'check_finite', 'RawSplit',
+__all__ = ['DATASETS', 'SPLITS', 'DIGIT_NAMES', 'FASHION_MNIST_SYSTEM_DIR', 'FASHION_NAMES', 'IDX_REPAIR', 'FASHION_HOW',
+           'CIFAR10_NAMES', 'CIFAR10_BIN_URL', 'CIFAR10_BIN_MD5', 'STL10_NAMES', 'IMG_EXTS', 'balanced_indices',
+           'balanced_draws', 'stratified_indices', 'train_val_split', 'resize_images', 'check_finite', 'RawSplit',
            'DatasetSpec', 'register_dataset', 'cached_raw', 'is_cached', 'clear_cache', 'registered', 'get_spec',
            'n_classes', 'select_indices', 'get_dataset', 'show_grid', 'show_samples', 'DatasetNotFoundError',
            'data_root', 'read_idx']
@@ -44,6 +45,17 @@ def balanced_indices(labels, # (N,) integer class labels (tensor or array)
     order, starts = np.lexsort((u, y)), np.cumsum(counts) - counts
     idx = order[(starts[:, None] + np.arange(n_per_class)).ravel()].reshape(len(classes), -1)
     return torch.from_numpy(np.sort(idx, 1).ravel().astype(np.int64))
+
+# %% ../nbs/01_data.ipynb #3856d018
+def balanced_draws(labels, # (N,) integer class labels
+                   n_per_class:int, # samples per class in each draw
+                   draws:int=3, # how many draws (at most 1000)
+                   seed:int=0, # draw d uses seed 1000*seed + d
+                  )->list: # `draws` index tensors, as `balanced_indices` returns them
+    "Several distinct, reproducible balanced draws (e.g. for spectra averaged over draws)."
+    seed, draws = _int_arg('seed', seed, 0), _int_arg('draws', draws, 1)
+    if draws > 1000: raise ValueError(f"draws={draws} must be at most 1000 (draw d uses seed 1000*seed + d)")
+    return [balanced_indices(labels, n_per_class, seed=1000 * seed + d) for d in range(draws)]
 
 # %% ../nbs/01_data.ipynb #a17a1b9b
 def stratified_indices(labels, # (N,) integer class labels
@@ -170,16 +182,10 @@ def is_cached(key) -> bool: "Whether `key` is held by `cached_raw`."; return key
 def clear_cache(): "Forget all datasets held in memory."; _CACHE.clear()
 
 # %% ../nbs/01_data.ipynb #60ed4e6b
-DATASET_MODULES = ('mr_ntk.shapes',) # modules that register more datasets, imported on first use
-
-def registered() -> dict:
-    "All registered datasets (imports `DATASET_MODULES` once)."
-    for mod in DATASET_MODULES: importlib.import_module(mod)
-    return DATASETS
+def registered() -> dict: "All registered datasets (name -> `DatasetSpec`)."; return DATASETS
 
 def get_spec(name:str)->DatasetSpec:
     "The `DatasetSpec` of `name` (a registered name or `'imagefolder:PATH'`)."
-    registered()
     if isinstance(name, str) and name.startswith('imagefolder:'):
         if not name[len('imagefolder:'):]: raise ValueError("name='imagefolder:' has no folder; pass 'imagefolder:PATH'")
         return _imagefolder_spec(name[len('imagefolder:'):])
@@ -287,6 +293,26 @@ def _load_digits(split, root=None, download=False, need=0)->RawSplit:
 
 register_dataset(DatasetSpec('digits', 10, 8, 1, _load_digits,
                              "scikit-learn's 8x8 digits (1797 images, values 0..16), fixed 80/20 split", DIGIT_NAMES));
+
+# %% ../nbs/01_data.ipynb #b73bbb8a
+def _load_shapes(split, root=None, download=False, need=0, size:int=32, difficulty:float=0.5,
+                 n_train:int|None=None, n_test:int|None=None, data_seed:int=0)->RawSplit:
+    if not (isinstance(size, int) and size >= 8): raise ValueError(f"shapes: size={size!r} must be an int >= 8")
+    if not 0 <= difficulty <= 1: raise ValueError(f"shapes: difficulty={difficulty} must be in [0,1]")
+    pool = n_train if split == 'train' else n_test
+    if pool is not None and pool < 1: raise ValueError(f"shapes: n_{split}={pool} must be >= 1")
+    pool = pool or max(SHAPES_POOL[split], need)   # an explicit pool is fixed; the default grows to fit `n`
+    p = cached_raw(('shapes-params', split, pool, float(difficulty), data_seed),
+                lambda: shape_params(split, pool, float(difficulty), data_seed))
+    key = ('shapes', split, pool, float(difficulty), data_seed, size)
+    def images(idx):   # a whole split up to 16 MB is rendered once when a quarter of it is asked for; else just `idx`
+        if is_cached(key) or (4*len(idx) >= pool and pool * 3 * size * size <= 2**24):
+            return cached_raw(key, lambda: render_shapes(p, range(pool), size))[idx]
+        return cached_raw(key + (np.asarray(idx).tobytes(),), lambda: render_shapes(p, idx, size))
+    return RawSplit(p['label'], images)
+
+register_dataset(DatasetSpec('shapes', 10, 32, 3, _load_shapes, 'procedural filled shapes on textured backgrounds (ours)',
+                             SHAPE_CLASSES, ('size', 'difficulty', 'n_train', 'n_test', 'data_seed')));
 
 # %% ../nbs/01_data.ipynb #832b7cb7
 FASHION_MNIST_SYSTEM_DIR = Path('/usr/share/datasets/fashion-mnist') # Debian package dataset-fashion-mnist

@@ -88,9 +88,20 @@ def environment_info(device=None) -> dict:
 # %% ../nbs/09_experiment.ipynb #2110e62f
 class Experiment:
     "One run of the depth study: call the steps in order, or `run()`."
-    def __init__(self, cfg:dict): # a config from `resolve_config`
-        self.cfg, self.device = validate_config(with_later_settings(cfg)), core.pick_device(cfg['device'])
+    def __init__(self, cfg:dict): # a config from `resolve_config` (validated there), or a dict of every setting (validated here)
+        cfg = with_later_settings(cfg)
+        if cfg.get('config_id') != config_id(cfg):   # `resolve_config` validated what carries its own hash; an edited config is checked again
+            cfg = dict(validate_config(cfg), config_id=config_id(cfg), record_name=record_name(cfg))
+        self.cfg, self.device = cfg, core.pick_device(cfg['device'])
         self.timings, self.metrics, self.spectra, self.histories = {}, {}, {}, {}
+
+    _MADE_BY = dict(source_train='load_data', backbone='load_backbone', source_model='build_source', model='build_reprogrammed')
+    def needs(self, *attrs:str):
+        "Raise a `RuntimeError` naming the earlier step(s) to call when a step runs before what it needs exists."
+        if missing := [a for a in attrs if getattr(self, a, None) is None]:
+            raise RuntimeError(f"call {', '.join(f'{self._MADE_BY[a]}()' for a in missing)} first (steps run in the order of `run()`: "
+                               "load_data, build_source, evaluate_source, source_spectra, build_reprogrammed, no_transform_reference, "
+                               "target_spectra, predict, reprogram, save)")
 
     @contextlib.contextmanager
     def timed(self, step:str):
@@ -159,7 +170,7 @@ def load_backbone(self:Experiment):
 @patch
 def build_source(self:Experiment):
     "Backbone + ConvHead: loaded from the head cache, or trained on the source data and cached."
-    c = self.cfg; self.load_backbone()
+    c = self.cfg; self.needs('source_train'); self.load_backbone()
     torch.manual_seed(c['seed'])
     head = models.ConvHead(c['depth'], c['width'], self.n_source_classes, self.backbone.out_channels, max_depth=c['max_depth'])
     self.source_model = models.SourceModel(self.backbone, head).to(self.device)
@@ -211,6 +222,7 @@ def source_features(self:Experiment, which:str='source_test'): # 'source_train' 
 @patch
 def evaluate_source(self:Experiment):
     "Source test accuracy and loss of the trained head (on cached features)."
+    self.needs('source_model')
     with self.timed('source_eval'):
         ev = train.evaluate(self.source_model.head, self.source_features('source_test'), self.source_test[1],
                              loss=self.cfg['loss'], device=self.device)
@@ -221,7 +233,7 @@ def evaluate_source(self:Experiment):
 @patch
 def source_spectra(self:Experiment):
     "Traced (n x n) empirical and analytic NTK spectra of the source head on source samples, averaged over draws."
-    c = self.cfg
+    c = self.cfg; self.needs('source_model')
     meta = dict(source_key=self.source_key(), ntk_per_class=c['ntk_per_class'], ntk_draws=c['ntk_draws'], kind='source_spectra')
     path = core.cache_dir()/'source_heads'/f"{self.source_key()}_ntk{c['ntk_per_class']}x{c['ntk_draws']}.pt"
     res = core.load_cache_entry(path, meta)   # float64 eigenvalues, checksummed: a warm run equals a cold one exactly
@@ -237,11 +249,11 @@ def source_spectra(self:Experiment):
 def _source_spectra(self:Experiment) -> dict:
     "Compute both source-head spectra: draw-averaged statistics, draw-averaged sorted eigenvalues, seconds."
     c, out = self.cfg, {}
-    feats, labels = self.source_features('source_train'), self.source_train[1]
+    feats = self.source_features('source_train')
+    draws = [feats[i] for i in data.balanced_draws(self.source_train[1], c['ntk_per_class'], c['ntk_draws'], c['seed'])]
     for kind in ('empirical', 'analytic'):
         t0 = time.time()
-        res = ntk.source_spectrum(self.source_model.head, feats, labels, n_per_class=c['ntk_per_class'],
-                                  draws=c['ntk_draws'], seed=c['seed'], kernel=kind, mode='trace')
+        res = ntk.source_spectrum(self.source_model.head, draws, kernel=kind, mode='trace')
         out[kind] = dict(mean=res['mean'], eigs=torch.stack([s.eigs for s in res['spectra']]).mean(0), seconds=round(time.time() - t0, 3))
     return out
 
@@ -249,7 +261,7 @@ def _source_spectra(self:Experiment) -> dict:
 @patch
 def build_reprogrammed(self:Experiment):
     "Transform + label map around the frozen source model (a frequency map is fitted on the target train data)."
-    c = self.cfg
+    c = self.cfg; self.needs('source_model')
     kw = dict(memory_budget_gb=c['fc_memory_budget_gb'], init=c['fc_init']) if c['transform'] in ('fc', 'vpfc') else {}
     t = transforms.make_transform(c['transform'], c['source_size'], c['inner_size'], c['target_size'], **kw)
     torch.manual_seed(c['seed'])   # FC 'default' init: the same transform whether the head came from the cache or not
@@ -262,6 +274,7 @@ def build_reprogrammed(self:Experiment):
 @patch
 def no_transform_reference(self:Experiment):
     "Target accuracy of the source model on target images resized straight to its input, same label map."
+    self.needs('model')
     ref = transforms.Reprogrammed(self.source_model, transforms.make_transform('none', self.cfg['source_size']), self.model.label_map)
     with self.timed('reference'):
         ev = train.evaluate(ref, *self.target_test, loss=self.cfg['loss'], device=self.device)
@@ -272,7 +285,7 @@ def no_transform_reference(self:Experiment):
 @patch
 def target_spectra(self:Experiment):
     "Spectra of the full and traced reprogramming NTK at initialisation on a balanced target subset (`ntk.reprogram_spectrum`)."
-    c = self.cfg
+    c = self.cfg; self.needs('model')
     idx = data.balanced_indices(self.target_train[1], c['ntk_per_class'], seed=c['seed'])
     with self.timed('target_ntk'): res = ntk.reprogram_spectrum(self.model, self.target_train[0][idx], dtype=c['ntk_dtype'])
     for kind in ('full', 'trace'):
@@ -287,7 +300,7 @@ PREDICTOR_SETTINGS = dict(n_train_per_class=10, n_test_per_class=10, ridge_rel=1
 @patch
 def predict(self:Experiment, settings:dict=None) -> dict:
     "Transferability scores of the model at initialisation (before `reprogram`), with their cost in seconds."
-    st, c = dict(PREDICTOR_SETTINGS, **(settings or {})), self.cfg
+    st, c = dict(PREDICTOR_SETTINGS, **(settings or {})), self.cfg; self.needs('model')
     (X, y), (Xt, yt) = self.target_train, self.target_test
     k = lambda labels, want: min(want, int(torch.bincount(labels).min()))   # a small split caps the per-class count
     tr = data.balanced_indices(y, k(y, st['n_train_per_class']), seed=c['seed'])
@@ -366,7 +379,7 @@ def select_lr(self:Experiment, split) -> float:
 @patch
 def reprogram(self:Experiment):
     "Train the transform (and a linear label map) until converged, then evaluate once on the target test split."
-    c = self.cfg
+    c = self.cfg; self.needs('model')
     split = data.train_val_split(len(self.target_train[1]), c['val_fraction'], seed=c['seed'])
     lr = self.select_lr(split)
     with self.timed('reprogram'): h = self._train_transform(self.model, split, lr, c['epochs'], c['patience'])
@@ -382,6 +395,7 @@ def reprogram(self:Experiment):
 @patch
 def record(self:Experiment) -> dict:
     "Everything about the run as one JSON-ready dict."
+    self.needs('backbone', 'source_model', 'model')
     return dict(status='ok', record_name=self.cfg['record_name'], config_id=self.cfg['config_id'],
                 created=datetime.datetime.now().isoformat(timespec='seconds'),
                 config=self.cfg, backbone=self.backbone.describe(), pretrained=bool(self.backbone.pretrained),

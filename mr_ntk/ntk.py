@@ -18,7 +18,7 @@ from torch import Tensor
 from torch.func import functional_call, vmap, jacrev, jvp, vjp
 from fastcore.basics import patch
 from .core import check_choice
-from .data import balanced_indices, check_finite
+from .data import check_finite
 
 # %% ../nbs/06_ntk.ipynb #8a9d9690
 MODES = ('full', 'trace', 'diagonal')
@@ -580,18 +580,17 @@ def conv_head_ntk(head:nn.Module, # a ConvHead
 
 # %% ../nbs/06_ntk.ipynb #c2f65ed2
 def source_spectrum(head:nn.Module, # ConvHead: uses .depth, .sw, .sb, .n_classes for kernel='analytic'
-                    feats:Tensor, # (N,C,h,w) backbone features of source samples
-                    labels:Tensor, # (N,) source labels
-                    n_per_class:int=10, draws:int=3, seed:int=0,
+                    draws:list, # feature tensors (n,C,h,w), one per draw of source samples (the caller picks them: `data.balanced_draws`)
                     kernel:str='empirical', # 'empirical' (head NTK) | 'analytic' (cntk_gap)
                     mode:str='full', # 'full' (n c x n c) | 'trace' (n x n, sum over outputs)
                     **kw) -> dict:
-    "Spectra of the source kernel over `draws` balanced draws; 'mean' holds the averaged statistics."
+    "Spectra of the source kernel on each draw of features; 'mean' holds the statistics averaged over draws."
     check_choice('kernel', kernel, ('empirical', 'analytic')); check_choice('mode', mode, ('full', 'trace'))
-    check_finite('feats', feats, _NONFINITE_INPUT)
+    if isinstance(draws, Tensor) or not len(draws):
+        raise TypeError("draws must be a non-empty list of feature tensors (n,C,h,w), one per draw (e.g. data.balanced_draws)")
     specs = []
-    for d in range(draws): # draw d uses seed 1000*seed + d: distinct, reproducible subsets (data.balanced_indices)
-        f = feats[balanced_indices(labels, n_per_class, seed=1000 * seed + d)]
+    for d, f in enumerate(draws):
+        check_finite(f'draws[{d}]', f, _NONFINITE_INPUT)
         if kernel == 'empirical': specs.append(spectrum(head_ntk(head, f, mode=mode, **kw)))
         else:
             e = spectrum(cntk_gap(f, depth=head.depth, sw=head.sw, sb=head.sb, **kw)).eigs

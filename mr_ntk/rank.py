@@ -8,13 +8,13 @@ import itertools, time
 import numpy as np, pandas as pd
 from tqdm.auto import tqdm
 from .experiment import Experiment, resolve_config
+from .records import LOWER_IS_BETTER   # ranked ascending
 
 # %% auto #0
-__all__ = ['RANK_SCORES', 'LOWER_IS_BETTER', 'candidate_configs', 'score_setup', 'rank_setups']
+__all__ = ['RANK_SCORES', 'candidate_configs', 'score_setup', 'rank_setups']
 
 # %% ../nbs/09a_rank.ipynb #f8dfdfd0
 RANK_SCORES = ('ntk_ce_acc', 'ntk_pred_acc', 'ntk_complexity', 'ntk_alignment', 'logme', 'leep', 'nce', 'hscore', 'source_acc')
-LOWER_IS_BETTER = ('ntk_complexity',)   # ranked ascending
 
 def candidate_configs(grid:dict, # setting -> list of values, e.g. {'depth': [1, 3], 'transform': ['vp', 'fc']}
                       profile:str='offline', # the settings not in the grid or `fixed` come from this profile

@@ -10,9 +10,9 @@ from .core import config_hash, safe_name, write_json_atomic, json_default
 from .settings import IDENTITY_EXCLUDED, identity_items
 
 # %% auto #0
-__all__ = ['NAME_FIELDS', 'RECORD_FIELDS', 'RECORD_METRICS', 'OUTCOME_FIELDS', 'config_id', 'record_name', 'source_history',
-           'config_id_of', 'is_complete_record', 'outcome_sha256', 'seal', 'outcome_check', 'record_path',
-           'write_record', 'load_records', 'seal_folder']
+__all__ = ['NAME_FIELDS', 'RECORD_FIELDS', 'RECORD_METRICS', 'LOWER_IS_BETTER', 'OUTCOME_FIELDS', 'config_id', 'record_name',
+           'source_history', 'config_id_of', 'is_complete_record', 'outcome_sha256', 'seal', 'outcome_check',
+           'record_path', 'write_record', 'load_records', 'seal_folder']
 
 # %% ../nbs/00b_records.ipynb #b7e4778f
 NAME_FIELDS = ('config_id', 'record_name') # what `resolve_config` adds to a config
@@ -33,6 +33,7 @@ def record_name(cfg:dict) -> str:
 # %% ../nbs/00b_records.ipynb #11eb6533
 RECORD_FIELDS = ('status', 'record_name', 'config_id', 'config', 'metrics', 'histories', 'timings')
 RECORD_METRICS = ('source_acc', 'target_acc', 'target_loss', 'target_ntk_full', 'target_ntk_trace')
+LOWER_IS_BETTER = ('ntk_complexity', 'ntk_complexity_scale_free') # predictor scores (a record's `predictors['scores']`) where lower predicts better
 OUTCOME_FIELDS = ('config_id', 'metrics', 'eigenvalues', 'predictors', 'histories') # what `outcome_sha256` covers
 
 def source_history(h) -> list:

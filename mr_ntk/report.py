@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from scipy import stats
 import matplotlib.pyplot as plt
+from . import records
 from .records import config_id, load_records, outcome_check, source_history
 from .core import config_hash
 from .settings import ARM, CHOICE_ARM, COLUMNS, HEAD_SETTINGS, SOURCE_QUALITY
@@ -159,7 +160,7 @@ def depth_trends(df:pd.DataFrame, metrics=TREND_METRICS, n_boot:int=2000) -> pd.
             if m in g.columns and g['depth'].nunique() > 1 and g[m].nunique() > 1]
     return pd.DataFrame(rows, columns=['arm', 'metric', 'rho', 'p', 'ci_low', 'ci_high', 'n'])
 
-# %% ../nbs/11_report.ipynb #5a396130
+# %% ../nbs/11_report.ipynb #f4f853d5
 MIN_RUNS_PER_GROUP, MIN_PAIRS = 2, 3 # below these there is no spread to build an interval from: no interval, no verdict
 
 def _verdict(lo, hi, sign:int, p:float=0.) -> str:
@@ -174,6 +175,7 @@ def _t_interval(est:float, se:float, dof:float, level:float=.95) -> tuple: # (lo
     h = stats.t.ppf((1 + level) / 2, dof) * se
     return est - h, est + h, float(2 * stats.t.sf(abs(est) / se, dof))
 
+# %% ../nbs/11_report.ipynb #1c1ba218
 def welch_interval(a, b, level:float=.95) -> dict:
     "mean(a) - mean(b) with Welch's t interval (unequal variances, Welch-Satterthwaite degrees of freedom) and p."
     a, b = np.asarray(a, float), np.asarray(b, float)
@@ -200,6 +202,7 @@ def slope_interval(x, y, level:float=.95) -> dict:
     lo, hi, p = _t_interval(fit.slope, fit.stderr, len(x) - 2, level)
     return dict(estimate=float(fit.slope), ci_low=lo, ci_high=hi, p=p, dof=len(x) - 2)
 
+# %% ../nbs/11_report.ipynb #906b8658
 def spearman_fisher_interval(rho:float, n:int, level:float=.95) -> tuple: # (low, high)
     "Interval for Spearman's rho from Fisher's z with the Bonett-Wright variance (1 + rho^2/2)/(n - 3); NaN below MIN_RUNS_CORR."
     if n < MIN_RUNS_CORR: return np.nan, np.nan
@@ -411,7 +414,7 @@ def load_source_heads(folder) -> pd.DataFrame:
     if missing := sorted(set(_HEAD_COLS + ['converged']) - set(t.columns)): raise ValueError(f"{[str(f) for f in files]}: missing columns {missing}")
     return t[t['converged'].astype(bool)].reset_index(drop=True)
 
-# %% ../nbs/11_report.ipynb #e2595387
+# %% ../nbs/11_report.ipynb #45bec083
 SCORES = ('pred.ntk_ce_acc', 'pred.ntk_pred_acc', 'pred.ntk_kernel_acc', 'pred.ntk_alignment', 'pred.ntk_complexity', 'pred.ntk_complexity_scale_free',
           'pred.logme', 'pred.leep', 'pred.nce', 'pred.hscore',
           'target_ntk_full.lambda_min',
@@ -422,12 +425,13 @@ BASELINES = {'base.not_vp': 'transform kind alone: FC and VP+FC above VP',   # t
              'base.source_acc': "the source model's test accuracy",
              'base.log_trainable': 'log10 of the trainable parameters'}
 SCORES = SCORES + tuple(BASELINES)
-LOWER_IS_BETTER = ('pred.ntk_complexity', 'pred.ntk_complexity_scale_free')   # ranked negated
+LOWER_IS_BETTER = tuple(f'pred.{k}' for k in records.LOWER_IS_BETTER)   # ranked negated (declared with the record schema)
 _COST = {'pred.ntk_ce_acc': 'pred.ntk_s', 'pred.ntk_pred_acc': 'pred.ntk_s', 'pred.ntk_kernel_acc': 'pred.ntk_s', 'pred.ntk_alignment': 'pred.ntk_s',
          'pred.ntk_complexity': 'pred.ntk_s', 'pred.ntk_complexity_scale_free': 'pred.ntk_s', 'pred.logme': 'pred.logme_s', 'pred.leep': 'pred.leep_s', 'pred.nce': 'pred.nce_s',
          'pred.hscore': 'pred.hscore_s', 'target_ntk_full.lambda_min': 'target_ntk_seconds',   # the spectra step gives all three
          'target_ntk_full.trace': 'target_ntk_seconds', 'target_ntk_full.effective_rank': 'target_ntk_seconds'}
 
+# %% ../nbs/11_report.ipynb #6cdce210
 def add_baselines(df:pd.DataFrame) -> pd.DataFrame:
     "`df` with a column per trivial rule in `BASELINES`: known before reprogramming, free, higher predicts better."
     vp, depth = df['transform'].isin(['vp', 'vp_full']).astype(float), df['depth'].astype(float)
@@ -441,6 +445,7 @@ def _score_cost(g:pd.DataFrame, score:str, index) -> pd.Series:
     if score in BASELINES: return pd.Series(0., index)
     return g.loc[index, _COST[score]] if _COST.get(score) in g else pd.Series(np.nan, index)
 
+# %% ../nbs/11_report.ipynb #a53396bd
 def _wtau(x, y) -> float: return float(stats.weightedtau(x, y)[0])
 
 def _ranked(ok:pd.DataFrame, score:str) -> np.ndarray:
@@ -464,6 +469,7 @@ def _scopes(df:pd.DataFrame) -> list:
     per = lambda col, what: [(f'{what} {k}', g) for k, g in df.groupby(col)] if df[col].nunique() > 1 else []
     return [('all', df)] + per('target', 'target') + per('arm', 'arm')
 
+# %% ../nbs/11_report.ipynb #0da1756d
 def predictor_table(df:pd.DataFrame, n_boot:int=2000, outcome:str='target_acc') -> pd.DataFrame:
     "Weighted Kendall tau and Spearman rho (95% bootstrap intervals) of each score with `outcome`: overall, per target, per arm."
     rows, df = [], add_baselines(df)
@@ -509,7 +515,7 @@ def predictor_differences(df:pd.DataFrame, reference:str='pred.ntk_complexity', 
     return pd.DataFrame(rows, columns=['scope', 'reference', 'other', 'tau_difference', 'ci_low', 'ci_high', 'ci_level', 'n_configs',
                                        'n_source_models', 'verdict'])
 
-# %% ../nbs/11_report.ipynb #bbddd6e7
+# %% ../nbs/11_report.ipynb #aa6cb4ab
 CHOICE_ARM_COLS = CHOICE_ARM   # fixed by the user (mr_ntk.settings); backbone, depth, source model, kernel settings are chosen
 MIN_ARM_RUNS = 6   # arms with fewer runs stay out of the within-arm headline
 
@@ -529,6 +535,7 @@ def _arm_tau(x, y) -> float:
     if len(x) < 3 or np.ptp(y) == 0: return np.nan
     return 0. if np.ptp(x) == 0 else _wtau(x, y)
 
+# %% ../nbs/11_report.ipynb #b2f4a3d1
 def _arm_rows(df:pd.DataFrame, min_runs:int) -> dict:
     "{arm: {source head: row positions}} for the arms with at least `min_runs` runs."
     arms, heads, out = choice_arms(df).to_numpy(), source_head_labels(df), {}
@@ -550,6 +557,7 @@ def _nanmean0(a:np.ndarray) -> np.ndarray:
     n = np.isfinite(a).sum(0)
     return np.where(n > 0, np.nansum(a, 0) / np.maximum(n, 1), np.nan)
 
+# %% ../nbs/11_report.ipynb #f4bb83d5
 def _within_arm_boot(df:pd.DataFrame, n_boot:int, outcome:str, min_runs:int, seed:int) -> dict:
     "Per-arm taus of every score on all heads, and the mean over arms on `n_boot` head resamples."
     df = add_baselines(df); arm_rows = _arm_rows(df, min_runs)
@@ -563,6 +571,7 @@ def _within_arm_boot(df:pd.DataFrame, n_boot:int, outcome:str, min_runs:int, see
 
 def _arm_runs(arm_rows:dict) -> int: return sum(len(i) for b in arm_rows.values() for i in b.values())
 
+# %% ../nbs/11_report.ipynb #1a49bd0c
 def _headline(b:dict, min_runs:int) -> pd.DataFrame:
     "Per score: the mean over arms of the within-arm weighted tau, 95% percentile interval over head resamples."
     rows = []
@@ -802,7 +811,7 @@ def write_report(folder, # a sweep folder, or a folder of sweeps (e.g. results/)
     _swap_in(tmp, out)
     return dict(tables, figures=figs, folder=out)
 
-# %% ../nbs/11_report.ipynb #dc3f1779
+# %% ../nbs/11_report.ipynb #f8f1f593
 def plot_source_heads(heads:pd.DataFrame, ax=None):
     "Source accuracy (mean and std over seeds) against depth per backbone and input size, from `source_heads_table`."
     ax = ax or plt.subplots(figsize=(4, 3))[1]
@@ -820,6 +829,7 @@ def _shared_legend(axs):
         if ax.get_legend(): ax.get_legend().remove()
     axs[-1].legend(seen.values(), seen.keys(), fontsize=7, loc='center left', bbox_to_anchor=(1.02, 0.5))
 
+# %% ../nbs/11_report.ipynb #3252c533
 def _depth_figure(df, heads):
     ms = [('target_acc', False), ('target_ntk_full.lambda_min', True), ('source_ntk_analytic.lambda_min', True)]
     ms = [(m, l) for m, l in ms if m in df.columns]
@@ -831,6 +841,7 @@ def _depth_figure(df, heads):
     note = f"\nfirst panel: source heads at {'/'.join(map(str, hpx))} px (see legend)" if set(hpx) - set(df['source_size']) else ''
     fig.suptitle(_label(df) + note); fig.tight_layout(); return fig
 
+# %% ../nbs/11_report.ipynb #b324d1c6
 def _binomial_half_width(p, n): return 1.96 * np.sqrt(np.clip(p * (1 - p), 0, None) / n)   # 95% normal interval of an accuracy
 
 def _dose_figure(df):
@@ -848,6 +859,7 @@ def _dose_figure(df):
     fig.suptitle(_label(df) + '\nsource quality varied at a fixed depth; bars: 95% binomial intervals of each test set', fontsize=8)
     fig.tight_layout(); return fig
 
+# %% ../nbs/11_report.ipynb #4945f9ce
 def _fixed_depth_runs(df):
     "Runs at the depth that holds the most source settings (the intervention's depth), when it holds 3 or more runs."
     if 'source_design' not in df or df['source_design'].nunique() < 2: return None
@@ -862,6 +874,7 @@ def _fixed_depth_figure(g):
     ax.set(xlabel='target-NTK lambda_min at initialisation', ylabel='target accuracy', title=f"depth {g['depth'].iloc[0]} only")
     ax.legend(fontsize=6, loc='center left', bbox_to_anchor=(1.02, .5)); fig.suptitle(_label(g), fontsize=7); fig.tight_layout(); return fig
 
+# %% ../nbs/11_report.ipynb #332bd68b
 def _decay_figure(records, df):
     ts = sorted(df['transform'].unique())
     fig, axs = plt.subplots(1, len(ts) + 1, figsize=(3.6 * (len(ts) + 1), 3), squeeze=False)

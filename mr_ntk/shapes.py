@@ -4,23 +4,24 @@
 
 # %% ../nbs/01a_shapes.ipynb #f08d30b9
 from __future__ import annotations
-import math
+import functools, math
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from .data import SPLITS, RawSplit, DatasetSpec, register_dataset, cached_raw, is_cached
 
 # %% auto #0
-__all__ = ['SHAPE_CLASSES', 'SHAPES_POOL', 'SHAPE_SDFS', 'render_shapes']
+__all__ = ['SHAPE_CLASSES', 'SHAPES_POOL', 'SHAPE_SDFS', 'shape_params', 'render_shapes']
 
 # %% ../nbs/01a_shapes.ipynb #e63dd0e7
 SHAPE_CLASSES = ('triangle', 'square', 'pentagon', 'hexagon', 'circle', 'ellipse', 'star', 'cross', 'ring', 'bar')
 SHAPES_POOL = {'train': 5000, 'test': 1000} # default number of images per split
 
-def _stream(data_seed, split, field): return np.random.default_rng([data_seed, SPLITS.index(split), field, 20250])
+_SPLIT_STREAMS = {'train': 0, 'test': 1} # part of every image's seed: fixed, so the images never change
 
-def _shape_params(split, n, difficulty, data_seed)->dict: # per-image parameters, prefix-stable in n
+def _stream(data_seed, split, field): return np.random.default_rng([data_seed, _SPLIT_STREAMS[split], field, 20250])
+
+def shape_params(split, n, difficulty, data_seed)->dict: # per-image parameters, prefix-stable in n
     "Labels (balanced in every block of 10) and drawing parameters of images `0..n-1` of a shapes split."
     d, u = difficulty, lambda f, *s: _stream(data_seed, split, f).random((n, *s)).astype(np.float32)
     lab = np.argsort(_stream(data_seed, split, 0).random((math.ceil(n/10), 10)), 1).ravel()[:n]
@@ -79,9 +80,9 @@ def _clutter_layer(p, i, X, Y, size, img)->Tensor: # img (B,3,H,W) with up to 4 
     return img
 
 # %% ../nbs/01a_shapes.ipynb #56f19ad1
+@functools.lru_cache(maxsize=4)
 def _noise_bank(size)->Tensor: # (64,3,size,size) standard normal, from numpy's PCG64 (identical on every platform)
-    return cached_raw(('noise-bank', size), lambda: torch.from_numpy(
-        np.random.default_rng([20250, size]).standard_normal((64, 3, size, size), np.float32)))
+    return torch.from_numpy(np.random.default_rng([20250, size]).standard_normal((64, 3, size, size), np.float32))
 
 def _pixel_noise(p, i, size)->Tensor: # (B,3,size,size): a bank image picked and circularly shifted per image
     n = np.array([64, size, size]); q = ((p['noise'][i] * n).astype(np.int64) % n).T  # u may round up to 1.0 in float32
@@ -105,7 +106,7 @@ def _render_chunk(p, i, size)->np.ndarray: # uint8 (B,3,size,size)
     return out
 
 # %% ../nbs/01a_shapes.ipynb #95f6ced9
-def render_shapes(p:dict, # parameters from `_shape_params`
+def render_shapes(p:dict, # parameters from `shape_params`
                   idx, # (k,) indices of the images to draw
                   size:int=32, # side in pixels
                  )->np.ndarray: # uint8 (k,3,size,size)
@@ -113,23 +114,3 @@ def render_shapes(p:dict, # parameters from `_shape_params`
     idx = np.asarray(idx, np.int64); step = max(1, 2**18 // (size*size))
     out = [_render_chunk(p, idx[s:s+step], size) for s in range(0, len(idx), step)]
     return np.concatenate(out) if out else np.zeros((0, 3, size, size), np.uint8)
-
-# %% ../nbs/01a_shapes.ipynb #b73bbb8a
-def _load_shapes(split, root=None, download=False, need=0, size:int=32, difficulty:float=0.5,
-                 n_train:int|None=None, n_test:int|None=None, data_seed:int=0)->RawSplit:
-    if not (isinstance(size, int) and size >= 8): raise ValueError(f"shapes: size={size!r} must be an int >= 8")
-    if not 0 <= difficulty <= 1: raise ValueError(f"shapes: difficulty={difficulty} must be in [0,1]")
-    pool = n_train if split == 'train' else n_test
-    if pool is not None and pool < 1: raise ValueError(f"shapes: n_{split}={pool} must be >= 1")
-    pool = pool or max(SHAPES_POOL[split], need)   # an explicit pool is fixed; the default grows to fit `n`
-    p = cached_raw(('shapes-params', split, pool, float(difficulty), data_seed),
-                lambda: _shape_params(split, pool, float(difficulty), data_seed))
-    key = ('shapes', split, pool, float(difficulty), data_seed, size)
-    def images(idx):   # a whole split up to 16 MB is rendered once when a quarter of it is asked for; else just `idx`
-        if is_cached(key) or (4*len(idx) >= pool and pool * 3 * size * size <= 2**24):
-            return cached_raw(key, lambda: render_shapes(p, range(pool), size))[idx]
-        return cached_raw(key + (np.asarray(idx).tobytes(),), lambda: render_shapes(p, idx, size))
-    return RawSplit(p['label'], images)
-
-register_dataset(DatasetSpec('shapes', 10, 32, 3, _load_shapes, 'procedural filled shapes on textured backgrounds (ours)',
-                             SHAPE_CLASSES, ('size', 'difficulty', 'n_train', 'n_test', 'data_seed')));

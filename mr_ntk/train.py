@@ -147,7 +147,7 @@ def _epoch(model, train, val, opt, loss, batch_size, gen, dev, forward, ep) -> d
         rec.update(val_loss=ev['loss'], val_acc=ev['acc'])
     return {**rec, 'seconds': time.time() - t0}
 
-# %% ../nbs/03_train.ipynb #4b7d1b9e
+# %% ../nbs/03_train.ipynb #bf2347cc
 CONVERGENCE_TOL = 0.01 # a run counts as still improving if its best val loss fell by more than 1% over its last epochs
 
 def convergence(hist:list, # per-epoch records with 'val_loss'
@@ -162,6 +162,7 @@ def convergence(hist:list, # per-epoch records with 'val_loss'
     stopped = getattr(hist, 'meta', {}).get('stop_reason') == 'patience'
     return dict(final_improvement=imp, converged=bool(stopped or imp <= tol), convergence_tol=tol)
 
+# %% ../nbs/03_train.ipynb #85f7ead2
 SCHEDULES = ('none', 'plateau')
 
 def _scheduler(opt, schedule:str, patience):
@@ -169,6 +170,7 @@ def _scheduler(opt, schedule:str, patience):
     if schedule == 'none': return None
     return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=max(1, (patience or 2) // 2), threshold=1e-4)
 
+# %% ../nbs/03_train.ipynb #bc5efe1c
 def fit(model:nn.Module, train, val=None, # (X, y) tensor pairs; X any input the model takes, y (N,) int labels
         *, loss='ce', epochs:int=10, # epochs: the cap
         lr:float=1e-3,

@@ -3,18 +3,20 @@ Notebooks without saved outputs are executed first (cells flagged with `tst_flag
 doc processors run (show_doc, hidden cells, frontmatter) and nbconvert writes pages with a side navigation and a local MathJax.
 The report notebook (an `exp_*` notebook with a `sweep_dir` parameter) renders from a copy of the committed `results/`.
 Exit status 1 when any notebook failed; the site is still written, with the error on the failing page.
-One private name of nbdev is used: `nbdev.doclinks._nbpath2html` (a notebook's page name, as nbdev_docs names it), with
-nbdev pinned at 2.4.14 (settings.ini); the rest is public API. `pytest -m docs tests` builds the site and checks it."""
-import html, os, re, shutil, sys, tempfile, time, traceback, warnings
+The executed report page is cached under the package cache (MR_NTK_CACHE) by the SHA-256 of the report notebook, every file
+under results/ and the package's sources, so a rebuild with nothing changed does not execute it again.
+Only public APIs of nbdev, nbclient and nbconvert are used. `pytest -m docs tests` builds the site and checks it;
+`mr_ntk docs` runs scripts/docs.sh."""
+import hashlib, html, os, re, shutil, sys, tempfile, time, traceback, warnings
+from unittest import mock
 from pathlib import Path
 import nbformat
 from jinja2 import DictLoader
 from jupyter_core.paths import jupyter_path
 from nbconvert import HTMLExporter
-from nbconvert.preprocessors import ExecutePreprocessor
+from nbclient import NotebookClient
 from execnb.nbio import dict2nb, nb2str
 from nbdev.config import get_config
-from nbdev.doclinks import _nbpath2html
 from nbdev.process import extract_directives
 from nbdev.processors import FilterDefaults
 
@@ -50,28 +52,49 @@ def is_report(p, nb): return p.name.startswith('exp_') and any('parameters' in c
                                                               re.search(r'^sweep_dir\b', c.source, re.M) for c in nb.cells)
 def note(text, cls='build-note'): return f'<div class="{cls}">{text}</div>'
 
-class SkipFlagged(ExecutePreprocessor):
+def page_name(p:Path) -> str: return re.sub(r'^\d+[a-zA-Z0-9]*_', '', p.name.lower()).removesuffix('.ipynb') + '.html'  # as nbdev_docs names it
+
+class SkipFlagged(NotebookClient):
     "Execute like nbdev_test: skip cells carrying one of `flags`, `eval: false`, or calling nbdev_export."
     flags = set()
-    def preprocess_cell(self, cell, resources, index):
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         d = extract_directives(nbformat.from_dict(cell), remove=False) if cell.cell_type == 'code' else {}
         if cell.cell_type != 'code' or self.flags & d.keys() or 'nbdev_export(' in cell.source or \
-           d.get('eval:', [''])[0].lower() == 'false': return cell, resources
-        return super().preprocess_cell(cell, resources, index)
+           d.get('eval:', [''])[0].lower() == 'false': return cell
+        return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
 
 def execute(nb, path, in_test=True):
-    "Run `nb` in a fresh kernel in nbs/; returns an error text or ''."
+    "Run `nb` in a fresh kernel in nbs/ (its own environment: IN_TEST set for the API pages, MPLBACKEND unset); '' or the error."
     env = {k: v for k, v in os.environ.items() if k not in ('MPLBACKEND', 'IN_TEST')}
     if in_test: env['IN_TEST'] = '1'
-    ep = SkipFlagged(timeout=1800, kernel_name='python3')
-    ep.flags = set(get_config().get('tst_flags', '').split())
-    old = dict(os.environ)
-    try:
-        os.environ.clear(); os.environ.update(env)  # the kernel inherits this process's environment
-        ep.preprocess(nb, {'metadata': {'path': str(path.parent)}})
-        return ''
+    client = SkipFlagged(nb, timeout=1800, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}})
+    client.flags = set(get_config().get('tst_flags', '').split())
+    try: client.execute(env=env); return ''   # kwargs go to the kernel manager's start_kernel
     except Exception as e: return f'{type(e).__name__}: {e}'
-    finally: os.environ.clear(); os.environ.update(old)
+
+def _report_key(path, results) -> str:
+    "SHA-256 of what the report page shows: its notebook, every file under `results`, the package's sources."
+    h = hashlib.sha256()
+    files = [path] + sorted(p for p in Path(results).rglob('*') if p.is_file()) + sorted((ROOT/'mr_ntk').glob('*.py'))
+    for f in files: h.update(str(f.relative_to(ROOT) if f.is_relative_to(ROOT) else f.name).encode() + b'\0' + f.read_bytes())
+    return h.hexdigest()
+
+def _cache_path(key):
+    from mr_ntk.core import cache_dir
+    return cache_dir()/'docs'/f'report_{key[:32]}.ipynb'
+
+def execute_report(nb, path, results, tmp):
+    "The report executed on a copy of `results`, or its cached execution when nothing it shows has changed; (nb, error, cached)."
+    cached = _cache_path(_report_key(path, results))
+    if cached.is_file():
+        try: return nbformat.read(cached, as_version=4), '', True
+        except Exception: cached.unlink(missing_ok=True)   # a damaged cache entry is executed again
+    inject_results(nb, results, tmp)
+    err = execute(nb, path, in_test=False)
+    if not err:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        part = cached.with_suffix('.part'); nbformat.write(nb, part); os.replace(part, cached)
+    return nb, err, False
 
 def inject_results(nb, results, tmp):
     "Point the report at a temporary copy of `results` (the report writes into its sweep folder)."
@@ -86,8 +109,8 @@ def prepare(path, results, tmp):
         if not results.is_dir():
             return nb, note(f'The study results are not there yet: <code>{results.name}/</code> is not committed. '
                             'This page shows the report code only; it renders the results once they are committed.')
-        inject_results(nb, results, tmp)
-        err = execute(nb, path, in_test=False)
+        nb, err, cached = execute_report(nb, path, results, tmp)
+        if cached: print(f'[docs] {path.name}: nothing it shows changed, the cached execution is used')
         return nb, note(f'Rendered from the committed <code>{results.name}/</code> folder.') + _err(path, err)
     if path.name.startswith('exp_'):
         return nb, note('Experiment run template (run with papermill or <code>mr_ntk_sweep</code>): not executed for the docs; '
@@ -105,9 +128,7 @@ def _err(path, err):
 def nbdev_process(nb, path):
     "nbdev's doc processors (as `nbdev_proc_nbs` runs them, without its Quarto installer); returns nb, frontmatter."
     d = dict2nb(nbformat.from_dict(nb)); d.path_ = str(path)
-    os.environ['IN_TEST'] = '1'
-    try: FilterDefaults()(d)
-    finally: del os.environ['IN_TEST']
+    with mock.patch.dict(os.environ, IN_TEST='1'): FilterDefaults()(d)   # show_doc cells are rendered, not run
     fm = dict(getattr(d, 'frontmatter_', {}))  # copy: nbdev reuses the dict across notebooks
     out = nbformat.reads(nb2str(d), as_version=4); out.cells = [c for c in out.cells if not _is_frontmatter(c)]
     out.metadata.pop('widgets', None)  # widget state would pull the widget manager from a CDN
@@ -148,12 +169,12 @@ def main(out=ROOT/'_docs', execute_nbs=True):
             try: nb, fm = nbdev_process(nb, p)
             except Exception: fm = {}; banner += _err(p, 'nbdev doc processors: ' + traceback.format_exc())
             built.append((p, nb, fm, banner)); print(f'[docs] {p.name}: {time.time() - t:.0f} s')
-    pages = [(_nbpath2html(p).name, fm.get("title", p.stem)) for p, _, fm, _ in built]
+    pages = [(page_name(p), fm.get("title", p.stem)) for p, _, fm, _ in built]
     pages.sort(key=lambda x: x[0] != 'index.html')  # the index first, then reading order
     exp = HTMLExporter(template_name='lab', extra_loaders=[DictLoader({'docs.html.j2': TEMPLATE})], template_file='docs.html.j2',
                        exclude_input_prompt=True, exclude_output_prompt=True)
     for p, nb, fm, banner in built:
-        name = _nbpath2html(p).name
+        name = page_name(p)
         body, _ = exp.from_notebook_node(nb, resources=dict(nav=nav_html(pages, name), page_title=fm.get('title', p.stem),
                                                             description=fm.get('description', ''), banner=banner))
         host = f"{cfg.doc_host}{cfg.doc_baseurl}".rstrip('/') + '/'

@@ -211,10 +211,10 @@ def test_nan_inputs_refused_by_the_ntk(smoke_runs):
     with pytest.raises(ValueError, match=r'^x holds 3 non-finite'): ntk.reprogram_spectrum(ex.model, _nan_images(X))
     with pytest.raises(ValueError, match=r'^x1 holds 3 non-finite'): ntk.reprogram_ntk(ex.model, _nan_images(X))
     with pytest.raises(ValueError, match=r'^x2 holds 3 non-finite'): ntk.reprogram_ntk(ex.model, X, _nan_images(X), method='jacobian')
-    feats = ex.source_features('source_test'); labels = ex.source_test[1]
+    feats = ex.source_features("source_test")
     bad = feats.clone(); bad[0, 0, 0, 0] = float('inf')
-    with pytest.raises(ValueError, match=r'^feats holds 1 non-finite value\(s\) \(0 NaN, 1 Inf\)'):
-        ntk.source_spectrum(ex.source_model.head, bad, labels, n_per_class=2, draws=1)
+    with pytest.raises(ValueError, match=r'^draws\[0\] holds 1 non-finite value\(s\) \(0 NaN, 1 Inf\)'):
+        ntk.source_spectrum(ex.source_model.head, [bad[:4]])
     with pytest.raises(ValueError, match=r'^feats1 holds'): ntk.head_ntk(ex.source_model.head, _nan_images(feats[:4]))
     with pytest.raises(ValueError, match=r'^feats1 holds'): ntk.cntk_gap(_nan_images(feats[:4]))
 
