@@ -125,7 +125,8 @@ def load_verified_torch(path, # a file written by `atomic_save_torch`
     if meta is not None and _canonical(head['meta']) != _canonical(meta):
         raise CorruptFileError(f"file {str(path)!r} was built from another configuration: {head['meta']} != {json.loads(_canonical(meta))}")
     try: return torch.load(io.BytesIO(payload), map_location=map_location, weights_only=True)
-    except Exception as e: raise CorruptFileError(f"file {str(path)!r} passed its checksum but could not be loaded ({type(e).__name__}: {e})") from None
+    except Exception as e: raise CorruptFileError(f"file {str(path)!r} passed its checksum but could not be "
+                                                  f"loaded ({type(e).__name__}: {e})") from None
 
 # %% ../nbs/00_core.ipynb #7f1c75d8
 def load_cache_entry(path, # cache file written by `atomic_save_torch`
@@ -157,7 +158,6 @@ def tensor_sha256(*tensors) -> str: # tensors (any device; numpy-convertible dty
         h.update(str(tuple(t.shape)).encode()); h.update(t.detach().cpu().contiguous().numpy().tobytes())
     return h.hexdigest()
 
-
 # %% ../nbs/00_core.ipynb #b43c61d1
 _UNSAFE = re.compile(r'[^A-Za-z0-9._-]+')
 
@@ -166,4 +166,3 @@ def safe_name(text:str, # any text: a setting's value, a user's run name
     "A file-name slug of `text`: runs of characters other than letters, digits, `.`, `_`, `-` become one `-`; no leading dot."
     s = _UNSAFE.sub('-', str(text)).lstrip('.-')[:max_len].rstrip('.-')
     return s or 'x'
-

@@ -46,7 +46,7 @@ def balanced_indices(labels, # (N,) integer class labels (tensor or array)
     idx = order[(starts[:, None] + np.arange(n_per_class)).ravel()].reshape(len(classes), -1)
     return torch.from_numpy(np.sort(idx, 1).ravel().astype(np.int64))
 
-# %% ../nbs/01_data.ipynb #3856d018
+# %% ../nbs/01_data.ipynb #fdc3442f
 def balanced_draws(labels, # (N,) integer class labels
                    n_per_class:int, # samples per class in each draw
                    draws:int=3, # how many draws (at most 1000)
@@ -120,7 +120,8 @@ def _check_labels(y, # labels as read from `labels_file`
                  )->np.ndarray: # (N,) int64
     "The labels as int64, or an error naming the file(s) when they are not one per image or not all in `classes`."
     y = np.asarray(y)
-    if y.ndim != 1: raise ValueError(f"{labels_file}: labels must be a 1-d array (N,), got shape {y.shape}; is it an images file? Use the labels file")
+    if y.ndim != 1: raise ValueError(f"{labels_file}: labels must be a 1-d array (N,), got shape {y.shape}; is "
+                                     "it an images file? Use the labels file")
     if n_images is not None and len(y) != n_images:
         raise ValueError(f"{images_file} holds {n_images} images but {labels_file} holds {len(y)} labels; the two files must "
                          "belong to the same split (e.g. train images with train labels): replace the one that does not belong")
@@ -364,7 +365,8 @@ def _tv_download(cls:str, root:Path, **kw):
 def _read_idx_pair(images_file, labels_file, classes:range)->tuple: # (uint8 (N,H,W), int64 (N,))
     "An idx images file and its labels file, checked to belong together: one label in `classes` per image."
     X = read_idx(images_file)
-    if X.ndim != 3: raise ValueError(f"{images_file} holds an array of shape {X.shape}, not images (N,H,W); is it a labels file? Use the images-idx3 file")
+    if X.ndim != 3: raise ValueError(f"{images_file} holds an array of shape {X.shape}, not images (N,H,W); is "
+                                     "it a labels file? Use the images-idx3 file")
     return X, _check_labels(read_idx(labels_file), classes, labels_file, len(X), images_file)
 
 def _load_idx_dataset(name, split, dirs, how, download_dir, download):
@@ -420,7 +422,8 @@ register_dataset(DatasetSpec('cifar10', 10, 32, 3, _load_cifar10, 'CIFAR-10 (bin
 def _load_svhn(split, root=None, download=False, need=0)->RawSplit:
     f = data_root(root)/f'{split}_32x32.mat'
     if not f.is_file() and download: _tv_download('SVHN', data_root(root), split=split)
-    if not f.is_file(): raise _missing('svhn', [f], f"pass download=True, or put {f.name} from http://ufldl.stanford.edu/housenumbers/ into root={data_root(root)}")
+    if not f.is_file(): raise _missing('svhn', [f], f"pass download=True, or put {f.name} from "
+                                                    f"http://ufldl.stanford.edu/housenumbers/ into root={data_root(root)}")
     def make():
         from scipy.io import loadmat
         m = loadmat(f); X, y = m.get('X'), m.get('y')

@@ -22,7 +22,6 @@ def _digest(images) -> str:
     "sha256 of a tensor's shape and bytes (`core.tensor_sha256`)."
     return tensor_sha256(images)
 
-
 # %% ../nbs/04_features.ipynb #97d96b6b
 class FeatureCache:
     "Backbone features in memory (last `max_items`) and on disk (float16, checksummed, atomic writes)."

@@ -232,7 +232,8 @@ def _clip(model:str, pretrained=None, input_size=None) -> ClipBackbone:
     if not os.path.isfile(str(pretrained)):
         raise ValueError(f"pretrained={str(pretrained)!r} is neither a tag of '{model}' ({tags}) nor an existing checkpoint file")
     try: m = open_clip.create_model(model, pretrained=str(pretrained), **kw)
-    except Exception as e: raise ValueError(f"pretrained={str(pretrained)!r} could not be loaded as weights of open_clip '{model}' ({type(e).__name__}: {str(e)[:120]})") from None
+    except Exception as e: raise ValueError(f"pretrained={str(pretrained)!r} could not be loaded as weights of "
+                                            f"open_clip '{model}' ({type(e).__name__}: {str(e)[:120]})") from None
     return _clip_backbone(m, f'clip:{model}', os.path.abspath(str(pretrained)), True)
 
 # %% ../nbs/02_models.ipynb #91935a51

@@ -120,7 +120,8 @@ def _boot(f, groups:list, n_boot:int, seed:int=0, level:float=.95,
     "f(*groups) and its percentile-bootstrap interval at `level`, each group resampled with replacement (rows or clusters)."
     rng, vals = np.random.default_rng(seed), []
     clusters = [None] * len(groups) if clusters is None else clusters
-    if len(clusters) != len(groups): raise ValueError(f"clusters: one entry (None or a label per row) per group, got {len(clusters)} for {len(groups)} groups")
+    if len(clusters) != len(groups): raise ValueError("clusters: one entry (None or a label per row) per group, "
+                                                      f"got {len(clusters)} for {len(groups)} groups")
     for _ in range(n_boot):
         v = f(*[g[_resample(rng, len(g), c)] for g, c in zip(groups, clusters)])
         if np.isfinite(v): vals.append(v)
@@ -160,7 +161,7 @@ def depth_trends(df:pd.DataFrame, metrics=TREND_METRICS, n_boot:int=2000) -> pd.
             if m in g.columns and g['depth'].nunique() > 1 and g[m].nunique() > 1]
     return pd.DataFrame(rows, columns=['arm', 'metric', 'rho', 'p', 'ci_low', 'ci_high', 'n'])
 
-# %% ../nbs/11_report.ipynb #f4f853d5
+# %% ../nbs/11_report.ipynb #f7c77885
 MIN_RUNS_PER_GROUP, MIN_PAIRS = 2, 3 # below these there is no spread to build an interval from: no interval, no verdict
 
 def _verdict(lo, hi, sign:int, p:float=0.) -> str:
@@ -175,7 +176,7 @@ def _t_interval(est:float, se:float, dof:float, level:float=.95) -> tuple: # (lo
     h = stats.t.ppf((1 + level) / 2, dof) * se
     return est - h, est + h, float(2 * stats.t.sf(abs(est) / se, dof))
 
-# %% ../nbs/11_report.ipynb #1c1ba218
+# %% ../nbs/11_report.ipynb #7efa8f1b
 def welch_interval(a, b, level:float=.95) -> dict:
     "mean(a) - mean(b) with Welch's t interval (unequal variances, Welch-Satterthwaite degrees of freedom) and p."
     a, b = np.asarray(a, float), np.asarray(b, float)
@@ -202,7 +203,7 @@ def slope_interval(x, y, level:float=.95) -> dict:
     lo, hi, p = _t_interval(fit.slope, fit.stderr, len(x) - 2, level)
     return dict(estimate=float(fit.slope), ci_low=lo, ci_high=hi, p=p, dof=len(x) - 2)
 
-# %% ../nbs/11_report.ipynb #906b8658
+# %% ../nbs/11_report.ipynb #570e469c
 def spearman_fisher_interval(rho:float, n:int, level:float=.95) -> tuple: # (low, high)
     "Interval for Spearman's rho from Fisher's z with the Bonett-Wright variance (1 + rho^2/2)/(n - 3); NaN below MIN_RUNS_CORR."
     if n < MIN_RUNS_CORR: return np.nan, np.nan
@@ -326,6 +327,7 @@ def dose_claims(df:pd.DataFrame) -> list:
     "Claim rows of the source-quality intervention: target accuracy and each NTK statistic against source accuracy."
     rows = []
     for scope, g in _dose_groups(df):
+        first = len(rows)
         h = _heads(g, ('source_acc', 'target_acc') + tuple(s for s in DOSE_STATS if s in g))
         for which, hh in (('all heads', h), ('trained heads', h[~h['untrained']])):
             s, sc = slope_interval(hh['source_acc'], hh['target_acc']), f'{scope}, {which}'
@@ -337,8 +339,8 @@ def dose_claims(df:pd.DataFrame) -> list:
         for st in (s for s in DOSE_STATS if s in h):
             rows.append(_spearman_row(f'{st} rises with source accuracy', f'{scope}, all heads', h['source_acc'], h[st],
                                       f'Spearman rho(source_acc, {st}) (unit: head)'))
-    for r in rows:
-        if r: r['seeds'] = sorted(df['seed'].unique().tolist())
+        for r in rows[first:]:
+            if r: r['seeds'] = sorted(g['seed'].unique().tolist())   # this group's seeds
     return rows
 
 # %% ../nbs/11_report.ipynb #a9c45517
@@ -414,7 +416,7 @@ def load_source_heads(folder) -> pd.DataFrame:
     if missing := sorted(set(_HEAD_COLS + ['converged']) - set(t.columns)): raise ValueError(f"{[str(f) for f in files]}: missing columns {missing}")
     return t[t['converged'].astype(bool)].reset_index(drop=True)
 
-# %% ../nbs/11_report.ipynb #45bec083
+# %% ../nbs/11_report.ipynb #9237cfe7
 SCORES = ('pred.ntk_ce_acc', 'pred.ntk_pred_acc', 'pred.ntk_kernel_acc', 'pred.ntk_alignment', 'pred.ntk_complexity', 'pred.ntk_complexity_scale_free',
           'pred.logme', 'pred.leep', 'pred.nce', 'pred.hscore',
           'target_ntk_full.lambda_min',
@@ -431,7 +433,7 @@ _COST = {'pred.ntk_ce_acc': 'pred.ntk_s', 'pred.ntk_pred_acc': 'pred.ntk_s', 'pr
          'pred.hscore': 'pred.hscore_s', 'target_ntk_full.lambda_min': 'target_ntk_seconds',   # the spectra step gives all three
          'target_ntk_full.trace': 'target_ntk_seconds', 'target_ntk_full.effective_rank': 'target_ntk_seconds'}
 
-# %% ../nbs/11_report.ipynb #6cdce210
+# %% ../nbs/11_report.ipynb #652a2f0a
 def add_baselines(df:pd.DataFrame) -> pd.DataFrame:
     "`df` with a column per trivial rule in `BASELINES`: known before reprogramming, free, higher predicts better."
     vp, depth = df['transform'].isin(['vp', 'vp_full']).astype(float), df['depth'].astype(float)
@@ -445,7 +447,7 @@ def _score_cost(g:pd.DataFrame, score:str, index) -> pd.Series:
     if score in BASELINES: return pd.Series(0., index)
     return g.loc[index, _COST[score]] if _COST.get(score) in g else pd.Series(np.nan, index)
 
-# %% ../nbs/11_report.ipynb #a53396bd
+# %% ../nbs/11_report.ipynb #6475f201
 def _wtau(x, y) -> float: return float(stats.weightedtau(x, y)[0])
 
 def _ranked(ok:pd.DataFrame, score:str) -> np.ndarray:
@@ -469,7 +471,7 @@ def _scopes(df:pd.DataFrame) -> list:
     per = lambda col, what: [(f'{what} {k}', g) for k, g in df.groupby(col)] if df[col].nunique() > 1 else []
     return [('all', df)] + per('target', 'target') + per('arm', 'arm')
 
-# %% ../nbs/11_report.ipynb #0da1756d
+# %% ../nbs/11_report.ipynb #13940c91
 def predictor_table(df:pd.DataFrame, n_boot:int=2000, outcome:str='target_acc') -> pd.DataFrame:
     "Weighted Kendall tau and Spearman rho (95% bootstrap intervals) of each score with `outcome`: overall, per target, per arm."
     rows, df = [], add_baselines(df)
@@ -515,7 +517,7 @@ def predictor_differences(df:pd.DataFrame, reference:str='pred.ntk_complexity', 
     return pd.DataFrame(rows, columns=['scope', 'reference', 'other', 'tau_difference', 'ci_low', 'ci_high', 'ci_level', 'n_configs',
                                        'n_source_models', 'verdict'])
 
-# %% ../nbs/11_report.ipynb #aa6cb4ab
+# %% ../nbs/11_report.ipynb #9e72cb9e
 CHOICE_ARM_COLS = CHOICE_ARM   # fixed by the user (mr_ntk.settings); backbone, depth, source model, kernel settings are chosen
 MIN_ARM_RUNS = 6   # arms with fewer runs stay out of the within-arm headline
 
@@ -535,7 +537,7 @@ def _arm_tau(x, y) -> float:
     if len(x) < 3 or np.ptp(y) == 0: return np.nan
     return 0. if np.ptp(x) == 0 else _wtau(x, y)
 
-# %% ../nbs/11_report.ipynb #b2f4a3d1
+# %% ../nbs/11_report.ipynb #0a37a358
 def _arm_rows(df:pd.DataFrame, min_runs:int) -> dict:
     "{arm: {source head: row positions}} for the arms with at least `min_runs` runs."
     arms, heads, out = choice_arms(df).to_numpy(), source_head_labels(df), {}
@@ -557,7 +559,7 @@ def _nanmean0(a:np.ndarray) -> np.ndarray:
     n = np.isfinite(a).sum(0)
     return np.where(n > 0, np.nansum(a, 0) / np.maximum(n, 1), np.nan)
 
-# %% ../nbs/11_report.ipynb #f4bb83d5
+# %% ../nbs/11_report.ipynb #fefa5a6c
 def _within_arm_boot(df:pd.DataFrame, n_boot:int, outcome:str, min_runs:int, seed:int) -> dict:
     "Per-arm taus of every score on all heads, and the mean over arms on `n_boot` head resamples."
     df = add_baselines(df); arm_rows = _arm_rows(df, min_runs)
@@ -571,7 +573,7 @@ def _within_arm_boot(df:pd.DataFrame, n_boot:int, outcome:str, min_runs:int, see
 
 def _arm_runs(arm_rows:dict) -> int: return sum(len(i) for b in arm_rows.values() for i in b.values())
 
-# %% ../nbs/11_report.ipynb #1a49bd0c
+# %% ../nbs/11_report.ipynb #15c3507b
 def _headline(b:dict, min_runs:int) -> pd.DataFrame:
     "Per score: the mean over arms of the within-arm weighted tau, 95% percentile interval over head resamples."
     rows = []
@@ -762,7 +764,8 @@ def _predictor_line(p:pd.DataFrame) -> str|None:
     parts = [f"best score {fmt(score.iloc[0])}{cost(score.iloc[0])}" if len(score) else None,
              f"best trivial rule {fmt(base.iloc[0])}" if len(base) else None]
     pooled = p[(p['scope'] == 'all') & (p['score'] == 'pred.ntk_ce_acc')]
-    if len(pooled): parts.append(f"the linearised cross-entropy prediction `pred.ntk_ce_acc` is scored on {int(pooled['n_configs'].iloc[0])} runs so far "
+    if len(pooled): parts.append("the linearised cross-entropy prediction `pred.ntk_ce_acc` is scored on "
+                                 f"{int(pooled['n_configs'].iloc[0])} runs so far "
                                  f"(pooled tau {pooled['weighted_tau'].iloc[0]:.2f})")
     return (f"- **Ranking set-ups before training** (mean within-arm weighted tau over {int(w['n_arms'].max())} target x transform arms, "
             f"{int(w['n_configs'].max())} runs): " + '; '.join(x for x in parts if x) + '.')
@@ -811,7 +814,7 @@ def write_report(folder, # a sweep folder, or a folder of sweeps (e.g. results/)
     _swap_in(tmp, out)
     return dict(tables, figures=figs, folder=out)
 
-# %% ../nbs/11_report.ipynb #f8f1f593
+# %% ../nbs/11_report.ipynb #a30ac2dd
 def plot_source_heads(heads:pd.DataFrame, ax=None):
     "Source accuracy (mean and std over seeds) against depth per backbone and input size, from `source_heads_table`."
     ax = ax or plt.subplots(figsize=(4, 3))[1]
@@ -829,7 +832,7 @@ def _shared_legend(axs):
         if ax.get_legend(): ax.get_legend().remove()
     axs[-1].legend(seen.values(), seen.keys(), fontsize=7, loc='center left', bbox_to_anchor=(1.02, 0.5))
 
-# %% ../nbs/11_report.ipynb #3252c533
+# %% ../nbs/11_report.ipynb #bd3d0b88
 def _depth_figure(df, heads):
     ms = [('target_acc', False), ('target_ntk_full.lambda_min', True), ('source_ntk_analytic.lambda_min', True)]
     ms = [(m, l) for m, l in ms if m in df.columns]
@@ -841,7 +844,7 @@ def _depth_figure(df, heads):
     note = f"\nfirst panel: source heads at {'/'.join(map(str, hpx))} px (see legend)" if set(hpx) - set(df['source_size']) else ''
     fig.suptitle(_label(df) + note); fig.tight_layout(); return fig
 
-# %% ../nbs/11_report.ipynb #b324d1c6
+# %% ../nbs/11_report.ipynb #db92e64f
 def _binomial_half_width(p, n): return 1.96 * np.sqrt(np.clip(p * (1 - p), 0, None) / n)   # 95% normal interval of an accuracy
 
 def _dose_figure(df):
@@ -859,7 +862,7 @@ def _dose_figure(df):
     fig.suptitle(_label(df) + '\nsource quality varied at a fixed depth; bars: 95% binomial intervals of each test set', fontsize=8)
     fig.tight_layout(); return fig
 
-# %% ../nbs/11_report.ipynb #4945f9ce
+# %% ../nbs/11_report.ipynb #76dff973
 def _fixed_depth_runs(df):
     "Runs at the depth that holds the most source settings (the intervention's depth), when it holds 3 or more runs."
     if 'source_design' not in df or df['source_design'].nunique() < 2: return None
@@ -874,7 +877,7 @@ def _fixed_depth_figure(g):
     ax.set(xlabel='target-NTK lambda_min at initialisation', ylabel='target accuracy', title=f"depth {g['depth'].iloc[0]} only")
     ax.legend(fontsize=6, loc='center left', bbox_to_anchor=(1.02, .5)); fig.suptitle(_label(g), fontsize=7); fig.tight_layout(); return fig
 
-# %% ../nbs/11_report.ipynb #332bd68b
+# %% ../nbs/11_report.ipynb #47e98de1
 def _decay_figure(records, df):
     ts = sorted(df['transform'].unique())
     fig, axs = plt.subplots(1, len(ts) + 1, figsize=(3.6 * (len(ts) + 1), 3), squeeze=False)

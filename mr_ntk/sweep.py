@@ -222,7 +222,8 @@ def _run_slurm(todo, counts, runner, sweep_dir, retry_failed, progress, chunk_si
     if not chunks: return dict(counts, lost=0)
     ex = slurm_executor(Path(sweep_dir)/'slurm', **opts)
     with ex.batch(): jobs = [ex.submit(run_chunk, runner, c, str(sweep_dir), retry_failed, **kw) for c in chunks]
-    print(f"[mr_ntk_sweep] submitted {len(jobs)} job(s) for {len(todo)} point(s): {[j.job_id for j in jobs][:10]}; logs in {Path(sweep_dir)/'slurm'}", flush=True)
+    print(f"[mr_ntk_sweep] submitted {len(jobs)} job(s) for {len(todo)} point(s): {[j.job_id for j in jobs][:10]}; "
+          f"logs in {Path(sweep_dir)/'slurm'}", flush=True)
     if not wait: return dict(counts, submitted=len(todo), jobs=len(jobs))
     return _collect(jobs, chunks, dict(counts, lost=0), sweep_dir, progress)
 
@@ -356,6 +357,8 @@ def _main(a):
                        executor=a.executor, slurm=_slurm_options(a) if a.executor == 'slurm' else None, **kw)
     print(f"sweep {Path(a.root)/a.name}: {counts}")
     if counts['claimed']: print(f"{counts['claimed']} point(s) are being computed by another process (their lock is held): rerun later to check them")
-    if counts.get('lost'): print(f"{counts['lost']} point(s) lost with their job (killed, pre-empted or out of time): rerun the same command to resume them")
-    if 'submitted' in counts: print(f"{counts['submitted']} point(s) submitted in {counts['jobs']} job(s): rerun the same command to collect and resume")
+    if counts.get('lost'): print(f"{counts['lost']} point(s) lost with their job (killed, pre-empted or out of "
+                                 "time): rerun the same command to resume them")
+    if 'submitted' in counts: print(f"{counts['submitted']} point(s) submitted in {counts['jobs']} job(s): rerun "
+                                    "the same command to collect and resume")
     return 0 if counts['failed'] == 0 and not counts.get('lost') else 1

@@ -147,7 +147,7 @@ def _epoch(model, train, val, opt, loss, batch_size, gen, dev, forward, ep) -> d
         rec.update(val_loss=ev['loss'], val_acc=ev['acc'])
     return {**rec, 'seconds': time.time() - t0}
 
-# %% ../nbs/03_train.ipynb #bf2347cc
+# %% ../nbs/03_train.ipynb #ee773950
 CONVERGENCE_TOL = 0.01 # a run counts as still improving if its best val loss fell by more than 1% over its last epochs
 
 def convergence(hist:list, # per-epoch records with 'val_loss'
@@ -162,7 +162,7 @@ def convergence(hist:list, # per-epoch records with 'val_loss'
     stopped = getattr(hist, 'meta', {}).get('stop_reason') == 'patience'
     return dict(final_improvement=imp, converged=bool(stopped or imp <= tol), convergence_tol=tol)
 
-# %% ../nbs/03_train.ipynb #85f7ead2
+# %% ../nbs/03_train.ipynb #02bccfd3
 SCHEDULES = ('none', 'plateau')
 
 def _scheduler(opt, schedule:str, patience):
@@ -170,7 +170,7 @@ def _scheduler(opt, schedule:str, patience):
     if schedule == 'none': return None
     return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=max(1, (patience or 2) // 2), threshold=1e-4)
 
-# %% ../nbs/03_train.ipynb #bc5efe1c
+# %% ../nbs/03_train.ipynb #a3c7f024
 def fit(model:nn.Module, train, val=None, # (X, y) tensor pairs; X any input the model takes, y (N,) int labels
         *, loss='ce', epochs:int=10, # epochs: the cap
         lr:float=1e-3,
@@ -197,7 +197,8 @@ def fit(model:nn.Module, train, val=None, # (X, y) tensor pairs; X any input the
         hist.append(rec := _epoch(model, train, val, opt, loss, batch_size, gen, dev, forward, ep))
         rec['lr'] = max(g['lr'] for g in opt.param_groups)
         bar.set_postfix(shown := {k: round(v, 4) for k, v in rec.items() if k.endswith(('loss', 'acc')) and v is not None})
-        if progress == 'lines': print(f"{desc} epoch {ep + 1}/{epochs} ({rec['seconds']:.0f} s): " + ', '.join(f'{k} {v}' for k, v in shown.items()), flush=True)
+        if progress == 'lines':
+            print(f"{desc} epoch {ep + 1}/{epochs} ({rec['seconds']:.0f} s): " + ', '.join(f'{k} {v}' for k, v in shown.items()), flush=True)
         if val is None: continue
         if sched is not None: sched.step(rec['val_loss'])
         if stop.step(rec['val_loss'], model): hist.meta.update(stopped_early=True, stop_reason='patience'); break

@@ -196,7 +196,8 @@ def _check_targets(y, n:int, c:int, name:str) -> Tensor: # (n,) int64
     y = torch.as_tensor(y)
     if y.shape != (n,): raise ValueError(f"{name} labels have shape {tuple(y.shape)}; expected ({n},), one per image")
     if y.is_floating_point() or y.is_complex(): raise ValueError(f"{name} labels have dtype {y.dtype}; expected integers")
-    if len(y) and (y.min() < 0 or y.max() >= c): raise ValueError(f"{name} labels span {y.min().item()}..{y.max().item()}; the model has c_T={c} outputs (labels 0..{c-1})")
+    if len(y) and (y.min() < 0 or y.max() >= c): raise ValueError(f"{name} labels span {y.min().item()}..{y.max().item()}; "
+                                                                  f"the model has c_T={c} outputs (labels 0..{c-1})")
     return y.long()
 
 def _check_options(ridge_rel, lr, steps):

@@ -51,7 +51,8 @@ class VisualPrompt(nn.Module):
         super().__init__()
         self.source_size, self.channels = _check_size('source_size', source_size), _check_size('channels', channels)
         if full and inner_size not in (None, source_size):
-            raise ValueError(f"inner_size={inner_size} is not valid with full=True: the full prompt resizes to source_size={source_size}; pass inner_size=None")
+            raise ValueError(f"inner_size={inner_size} is not valid with full=True: the full prompt resizes to "
+                             f"source_size={source_size}; pass inner_size=None")
         self.full, self.kind = full, ('vp_full' if full else 'vp')
         self.inner_size = source_size if full else _check_inner(source_size, (default_inner_size(source_size) if inner_size is None else inner_size))
         self.pad = (source_size - self.inner_size) // 2
@@ -245,7 +246,8 @@ class LabelMap(nn.Module):
         if kind not in LABEL_MAPS: raise ValueError(f"kind={kind!r} is unknown: choose one of {list(LABEL_MAPS)}")
         self.kind, self.n_source, self.n_target, self.seed = kind, _check_size('n_source', n_source), _check_size('n_target', n_target), seed
         if kind != 'linear' and n_target > n_source:
-            raise ValueError(f"n_target={n_target} > n_source={n_source}: a one-to-one label map ('{kind}') needs n_target <= n_source; use kind='linear'")
+            raise ValueError(f"n_target={n_target} > n_source={n_source}: a one-to-one label map ('{kind}') "
+                             "needs n_target <= n_source; use kind='linear'")
         self.fitted = kind != 'frequency'
         if kind == 'linear': self.linear = nn.Linear(n_source, n_target, bias=False); self._set_assignment(torch.arange(min(n_source, n_target)))
         else: self.register_buffer('B', torch.zeros(n_target, n_source)); self._set_assignment(self._initial_assignment())
@@ -364,7 +366,8 @@ def train_reprogram(model:Reprogrammed, # source frozen; transform (and a linear
     lm = model.label_map
     if not lm.fitted: lm.fit_frequency(lambda x: x, model.source_logits(train[0], device=fit_kw.get('device', 'auto')), train[1])
     groups = model.param_groups(lr, vp_lr_mult)
-    if not groups: raise ValueError(f"nothing to train: transform kind={model.transform.kind!r} with label_map={lm.kind!r} has no trainable parameters; use mr_ntk.train.evaluate")
+    if not groups: raise ValueError(f"nothing to train: transform kind={model.transform.kind!r} with "
+                                    f"label_map={lm.kind!r} has no trainable parameters; use mr_ntk.train.evaluate")
     fit_kw.setdefault('desc', f"reprogram {model.transform.kind}")
     hist = fit(model, train, val, lr=lr, param_groups=groups, **fit_kw)
     if checkpoint is not None: save_reprogram(checkpoint, model)
