@@ -8,9 +8,9 @@ import ast, contextlib, hashlib, io, json, os, re, tempfile, warnings
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['check_choice', 'check_int', 'parse_value', 'pick_device', 'atomic_write', 'json_default', 'write_json_atomic',
-           'CorruptFileError', 'read_json', 'atomic_save_torch', 'load_verified_torch', 'load_cache_entry',
-           'config_hash', 'cache_dir', 'tensor_sha256', 'safe_name']
+__all__ = ['check_choice', 'check_int', 'check_finite', 'parse_value', 'pick_device', 'atomic_write', 'json_default',
+           'write_json_atomic', 'CorruptFileError', 'read_json', 'atomic_save_torch', 'load_verified_torch',
+           'load_cache_entry', 'config_hash', 'cache_dir', 'tensor_sha256', 'safe_name']
 
 # %% ../nbs/00_core.ipynb #ac897c2d
 def check_choice(name:str, # the parameter's name, as the user wrote it
@@ -28,6 +28,19 @@ def check_int(name:str, value, lo:int|None=None, hi:int|None=None) -> int:
         rng = f"in [{lo}, {hi}]" if lo is not None and hi is not None else (f">= {lo}" if lo is not None else "")
         raise ValueError(f"{name}={value!r} is not valid: must be an integer {rng}".rstrip())
     return value
+
+# %% ../nbs/00_core.ipynb #e8716a1c
+def check_finite(name:str, # the argument's name, for the message
+                 x, # a tensor; anything else, and integer tensors, pass unchecked
+                 hint:str="remove or replace those values (e.g. drop the samples) first", # what to do, for the message
+                ):
+    "`x` itself, or a `ValueError` naming `name` and counting its NaN and Inf values."
+    import torch   # at call time: `import mr_ntk.core` stays torch-free (the record layer imports it)
+    if not isinstance(x, torch.Tensor) or not (x.is_floating_point() or x.is_complex()): return x
+    if bool(torch.isfinite(x.sum())) or bool(torch.isfinite(x).all()): return x   # the sum is finite only if every value is
+    n_nan, n_bad = int(torch.isnan(x).sum()), int((~torch.isfinite(x)).sum())
+    raise ValueError(f"{name} holds {n_bad} non-finite value(s) ({n_nan} NaN, {n_bad - n_nan} Inf) "
+                     f"among its {x.numel()} (shape {tuple(x.shape)}); {hint}")
 
 # %% ../nbs/00_core.ipynb #12feadde
 def parse_value(text:str):

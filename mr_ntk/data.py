@@ -13,16 +13,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from .core import check_int, CorruptFileError
+from .core import check_int, check_finite, CorruptFileError
 from .shapes import SHAPE_CLASSES, SHAPES_POOL, shape_params, render_shapes
 
 # %% auto #0
 __all__ = ['DATASETS', 'SPLITS', 'DIGIT_NAMES', 'FASHION_MNIST_SYSTEM_DIR', 'FASHION_NAMES', 'IDX_REPAIR', 'FASHION_HOW',
            'CIFAR10_NAMES', 'CIFAR10_BIN_URL', 'CIFAR10_BIN_MD5', 'STL10_NAMES', 'IMG_EXTS', 'balanced_indices',
-           'balanced_draws', 'stratified_indices', 'train_val_split', 'resize_images', 'check_finite', 'RawSplit',
-           'DatasetSpec', 'register_dataset', 'cached_raw', 'is_cached', 'clear_cache', 'registered', 'get_spec',
-           'n_classes', 'select_indices', 'get_dataset', 'show_grid', 'show_samples', 'DatasetNotFoundError',
-           'data_root', 'read_idx']
+           'balanced_draws', 'stratified_indices', 'train_val_split', 'resize_images', 'RawSplit', 'DatasetSpec',
+           'register_dataset', 'cached_raw', 'is_cached', 'clear_cache', 'registered', 'get_spec', 'n_classes',
+           'select_indices', 'get_dataset', 'show_grid', 'show_samples', 'DatasetNotFoundError', 'data_root',
+           'read_idx']
 
 # %% ../nbs/01_data.ipynb #ab5116ff
 def _np_labels(labels): return labels.cpu().numpy() if isinstance(labels, Tensor) else np.asarray(labels)
@@ -98,18 +98,6 @@ def resize_images(x:Tensor, # (B,C,H,W) images
     hw = (size, size) if isinstance(size, int) else tuple(size)
     if tuple(x.shape[-2:]) == hw: return x
     return F.interpolate(x, size=hw, mode='bilinear', align_corners=False, antialias=True)
-
-# %% ../nbs/01_data.ipynb #e8716a1c
-def check_finite(name:str, # the argument's name, for the message
-                 x, # a tensor; anything else, and integer tensors, pass unchecked
-                 hint:str="remove or replace those values (e.g. drop the samples) first", # what to do, for the message
-                ):
-    "`x` itself, or a `ValueError` naming `name` and counting its NaN and Inf values."
-    if not isinstance(x, Tensor) or not (x.is_floating_point() or x.is_complex()): return x
-    if bool(torch.isfinite(x.sum())) or bool(torch.isfinite(x).all()): return x   # the sum is finite only if every value is
-    n_nan, n_bad = int(torch.isnan(x).sum()), int((~torch.isfinite(x)).sum())
-    raise ValueError(f"{name} holds {n_bad} non-finite value(s) ({n_nan} NaN, {n_bad - n_nan} Inf) "
-                     f"among its {x.numel()} (shape {tuple(x.shape)}); {hint}")
 
 # %% ../nbs/01_data.ipynb #a6c5a70d
 def _check_labels(y, # labels as read from `labels_file`

@@ -17,8 +17,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from torch.func import functional_call, vmap, jacrev, jvp, vjp
 from fastcore.basics import patch
-from .core import check_choice
-from .data import check_finite
+from .core import check_choice, check_finite
 
 # %% ../nbs/06_ntk.ipynb #8a9d9690
 MODES = ('full', 'trace', 'diagonal')

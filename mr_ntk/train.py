@@ -9,8 +9,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
-from .core import check_choice, check_int, pick_device, atomic_save_torch, load_verified_torch
-from .data import check_finite
+from .core import check_choice, check_finite, check_int, pick_device, atomic_save_torch, load_verified_torch
 
 # %% auto #0
 __all__ = ['LOSSES', 'CONVERGENCE_TOL', 'SCHEDULES', 'compute_loss', 'History', 'check_xy', 'evaluate', 'EarlyStopping',
