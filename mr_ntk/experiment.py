@@ -340,23 +340,14 @@ def add_predictors(path, # a complete record written by `Experiment.save`
 
 # %% ../nbs/09_experiment.ipynb #56ad3e76
 @patch
-def _forward(self:Experiment, model):
-    "The forward used in training `model`: plain, compiled (`compile='default'`), under bfloat16 autocast (`autocast='bf16'`)."
-    compiled = self.cfg['compile'] == 'default'
-    run = torch.compile(model) if compiled else model
-    if self.cfg['autocast'] == 'none': return (lambda m, xb: run(xb)) if compiled else None
-    def fwd(m, xb):
-        with torch.autocast(self.device.type, dtype=torch.bfloat16): return run(xb).float()
-    return fwd
-
-@patch
 def _train_transform(self:Experiment, model, split, lr:float, epochs:int, patience):
     "Train `model`'s transform on the train part of `split` with validation on its val part."
     c, (X, y), (tr, va) = self.cfg, self.target_train, split
     return transforms.train_reprogram(model, (X[tr], y[tr]), (X[va], y[va]) if len(va) else None, lr=lr, vp_lr_mult=c['vp_lr_mult'],
                                       loss=c['loss'], epochs=epochs, batch_size=c['batch_size'], patience=patience,
                                       schedule=c['schedule'], min_delta=c['min_delta'], seed=c['seed'], device=self.device,
-                                      forward=self._forward(model), progress=c['progress'])
+                                      forward=train.make_forward(model, c['compile'], c['autocast'], self.device.type),
+                                      progress=c['progress'])
 
 # %% ../nbs/09_experiment.ipynb #68694ce6
 @patch

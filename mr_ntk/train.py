@@ -10,10 +10,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 from .core import check_choice, check_finite, check_int, pick_device, atomic_save_torch, load_verified_torch
+from .settings import check_setting
 
 # %% auto #0
 __all__ = ['LOSSES', 'CONVERGENCE_TOL', 'SCHEDULES', 'compute_loss', 'History', 'check_xy', 'evaluate', 'EarlyStopping',
-           'convergence', 'fit', 'save_checkpoint', 'load_checkpoint']
+           'convergence', 'make_forward', 'fit', 'save_checkpoint', 'load_checkpoint']
 
 # %% ../nbs/03_train.ipynb #26741749
 LOSSES = ('ce', 'mse')
@@ -168,6 +169,16 @@ def _scheduler(opt, schedule:str, patience):
     "'plateau': halve every group's lr after `max(1, patience // 2)` epochs without val improvement."
     if schedule == 'none': return None
     return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=max(1, (patience or 2) // 2), threshold=1e-4)
+
+# %% ../nbs/03_train.ipynb #a92b061c
+def make_forward(model:nn.Module, compile:str='none', autocast:str='none', device_type:str='cpu'):
+    "A `forward(model, xb)` for `fit`/`evaluate` (None: the plain call): `model` compiled and/or run under bfloat16 autocast."
+    check_setting('compile', compile); check_setting('autocast', autocast)   # their choices are declared in mr_ntk.settings
+    run = torch.compile(model) if compile == 'default' else model
+    if autocast == 'none': return (lambda m, xb: run(xb)) if compile == 'default' else None
+    def fwd(m, xb):
+        with torch.autocast(device_type, dtype=torch.bfloat16): return run(xb).float()
+    return fwd
 
 # %% ../nbs/03_train.ipynb #a3c7f024
 def fit(model:nn.Module, train, val=None, # (X, y) tensor pairs; X any input the model takes, y (N,) int labels
