@@ -29,7 +29,8 @@ def _params(a) -> tuple: # (profile, the other settings)
 def sweep_summary(root) -> pd.DataFrame:
     "One row per sweep folder under `root`: complete, failed and unusable records (torch-free)."
     root = Path(root)
-    if not root.is_dir(): raise ValueError(f"--root {str(root)!r} is not a folder: pass the folder holding the sweeps (e.g. results)")
+    if not root.is_dir(): raise ValueError(f"--root {str(root)!r} is not a folder: pass the folder holding the "
+                                           "sweeps (e.g. results)")
     rows = []
     for f in sorted({p.parent.parent for p in root.glob('**/records/*.json')}):
         ok, failed, bad = load_records(f)
@@ -48,7 +49,8 @@ def rescore_folder(folder, # searched for <sweep>/records/*.json at any depth
     from mr_ntk.records import is_complete_record
     from mr_ntk.core import read_json
     paths = sorted(Path(folder).glob('**/records/*.json'))
-    if not paths: raise ValueError(f"no records under {str(folder)!r} (expected <sweep>/records/*.json): pass the folder holding the sweeps")
+    if not paths: raise ValueError(f"no records under {str(folder)!r} (expected <sweep>/records/*.json): pass "
+                                   "the folder holding the sweeps")
     rows = []
     for path in paths:
         rec = read_json(path, 'record')
@@ -93,7 +95,8 @@ def source_heads(depths:list, seeds:list, # the heads: every depth x seed
                                                       'source_epochs', 'patience', 'source_batch_size', 'source_weight_decay')}
         g = t.groupby('depth')
         md = [f"settings: {cfg}", '', '| depth | test acc (mean, std over seeds) | train s/head (mean) | epochs run |', '|---|---|---|---|']
-        md += [f"| {d} | {x.source_acc.mean():.3f}, {x.source_acc.std(ddof=1) if len(x) > 1 else 0:.3f} | {x.train_seconds.mean():.1f} | "
+        md += [f"| {d} | {x.source_acc.mean():.3f}, {x.source_acc.std(ddof=1) if len(x) > 1 else 0:.3f} | "
+               f"{x.train_seconds.mean():.1f} | "
                f"{x.epochs_run.tolist()} |" for d, x in g]
         atomic_write(out/f"source_heads_{cfg['source']}.md", '\n'.join(md) + '\n')
         write_json_atomic(out/f"source_heads_{cfg['source']}.json", dict(config=cfg, rows=rows, environment=environment_info()))
@@ -106,7 +109,8 @@ def _run(a):
     profile, p = _params(a)
     rec = Experiment(resolve_config(profile, **p)).run()
     m = rec['metrics']
-    print(f"{rec['record_name']}: source acc {m['source_acc']:.4f}, target acc {m['target_acc']:.4f} -> {rec['config']['out_dir']}")
+    print(f"{rec['record_name']}: source acc {m['source_acc']:.4f}, target acc {m['target_acc']:.4f} -> "
+          f"{rec['config']['out_dir']}")
 
 def _status(a):
     t = sweep_summary(a.root)
@@ -124,7 +128,8 @@ def _rank(a):
 def _rescore(a):
     t = rescore_folder(a.folder, a.missing, a.retrain_head)
     if a.check and len(t): atomic_write(a.check, t.to_csv(index=False))
-    print(f"{len(t)} record(s) rescored" + (f"; the largest relative change of an old score: {t['max_rel_change'].max():.2e}" if len(t) else ''))
+    print(f"{len(t)} record(s) rescored" + ("; the largest relative change of an old score: "
+                                            f"{t['max_rel_change'].max():.2e}" if len(t) else ''))
 
 def _heads(a):
     profile, p = _params(a)
@@ -139,7 +144,8 @@ def repo_root(start=None) -> Path:
     start = Path(start or Path.cwd()).resolve()
     for d in (start, *start.parents):
         if (d/'settings.ini').is_file() and (d/'scripts'/'docs.sh').is_file(): return d
-    raise ValueError(f"no clone of the mr_ntk repository at or above {str(start)!r} (looked for settings.ini and scripts/docs.sh): "
+    raise ValueError(f"no clone of the mr_ntk repository at or above {str(start)!r} (looked for settings.ini "
+                     "and scripts/docs.sh): "
                      "the docs are built from the notebooks, so run this inside a clone")
 
 def _docs(a):
@@ -162,7 +168,8 @@ def _parser():
     c = sub.add_parser('rescore', help="recompute finished records' predictors (e.g. after a new score)")
     c.add_argument('folder'); c.add_argument('--missing', default=None, help='only records whose scores lack this key')
     c.add_argument('--check', default=None, help='CSV of how far each old score moved')
-    c.add_argument('--retrain-head', action='store_true', help="retrain heads missing from this machine's cache (refused if they differ)")
+    c.add_argument('--retrain-head', action='store_true', help="retrain heads missing from this machine's cache "
+                                                               "(refused if they differ)")
     h = sub.add_parser('heads', help='train (or load) and evaluate source heads alone; writes source_heads.csv for the report')
     h.add_argument('--depths', nargs='+', type=int, default=[1, 2, 3, 4, 5, 6]); h.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
     h.add_argument('--out', default=None, help='folder for source_heads.csv (e.g. results/source_heads_lite0)'); _add_params(h)

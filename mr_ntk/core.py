@@ -56,7 +56,8 @@ def pick_device(device='auto', # 'auto', 'cpu', 'cuda', 'cuda:N' or a `torch.dev
     if isinstance(device, torch.device): return device
     if device is None or device == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     try: d = torch.device(device)
-    except (RuntimeError, TypeError): raise ValueError(f"device={device!r} is not valid; use 'auto', 'cpu', 'cuda' or 'cuda:N'") from None
+    except (RuntimeError, TypeError): raise ValueError(f"device={device!r} is not valid; use 'auto', 'cpu', "
+                                                       "'cuda' or 'cuda:N'") from None
     if d.type == 'cuda' and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} asks for CUDA but no CUDA device is available; use device='auto' or 'cpu'")
     if d.type == 'cuda' and d.index is not None and d.index >= torch.cuda.device_count():
@@ -117,7 +118,8 @@ def atomic_save_torch(path, obj, # anything `torch.save` stores with `weights_on
 def _read_verified(path:Path) -> tuple:
     "Header and payload bytes of a checksummed file, or `CorruptFileError` naming `path`."
     raw = path.read_bytes()
-    if not raw.startswith(_MAGIC): raise CorruptFileError(f"file {str(path)!r} is not an mr_ntk checksummed file (bad header)")
+    if not raw.startswith(_MAGIC): raise CorruptFileError(f"file {str(path)!r} is not an mr_ntk checksummed file "
+                                                          "(bad header)")
     head, sep, payload = raw[len(_MAGIC):].partition(b'\n')
     try: head = json.loads(head)
     except ValueError: raise CorruptFileError(f"file {str(path)!r} has an unreadable header") from None
@@ -136,7 +138,8 @@ def load_verified_torch(path, # a file written by `atomic_save_torch`
     if not path.is_file(): raise FileNotFoundError(f"file {str(path)!r} does not exist")
     head, payload = _read_verified(path)
     if meta is not None and _canonical(head['meta']) != _canonical(meta):
-        raise CorruptFileError(f"file {str(path)!r} was built from another configuration: {head['meta']} != {json.loads(_canonical(meta))}")
+        raise CorruptFileError(f"file {str(path)!r} was built from another configuration: {head['meta']} != "
+                               f"{json.loads(_canonical(meta))}")
     try: return torch.load(io.BytesIO(payload), map_location=map_location, weights_only=True)
     except Exception as e: raise CorruptFileError(f"file {str(path)!r} passed its checksum but could not be "
                                                   f"loaded ({type(e).__name__}: {e})") from None

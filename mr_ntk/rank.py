@@ -20,10 +20,12 @@ def candidate_configs(grid:dict, # setting -> list of values, e.g. {'depth': [1,
                       profile:str='offline', # the settings not in the grid or `fixed` come from this profile
                       **fixed) -> list: # of validated configs, one per combination
     "One validated config per combination of the grid's values."
-    if not isinstance(grid, dict) or not grid: raise ValueError(f"grid={grid!r} must be a non-empty dict of setting -> list of values")
+    if not isinstance(grid, dict) or not grid: raise ValueError(f"grid={grid!r} must be a non-empty dict of "
+                                                                "setting -> list of values")
     for k, v in grid.items():
         if not isinstance(v, (list, tuple)) or not v: raise ValueError(f"grid[{k!r}]={v!r} must be a non-empty list of values")
-    if both := sorted(set(grid) & set(fixed)): raise ValueError(f"{both} given both as a grid axis and as a fixed setting: pass each once")
+    if both := sorted(set(grid) & set(fixed)): raise ValueError(f"{both} given both as a grid axis and as a "
+                                                                "fixed setting: pass each once")
     return [resolve_config(profile, **fixed, **dict(zip(grid, vals))) for vals in itertools.product(*grid.values())]
 
 # %% ../nbs/09a_rank.ipynb #857e5fee

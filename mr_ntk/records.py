@@ -71,7 +71,8 @@ def outcome_check(rec:dict) -> str:
 def record_path(folder, # the records folder
                 name:str) -> Path: # a record name from `record_name`
     "`folder/name.json`, refusing any name that is not a plain file name."
-    if name != safe_name(name, 255) or not name: raise ValueError(f"record name {name!r} is not a safe file name: build it with record_name(cfg)")
+    if name != safe_name(name, 255) or not name: raise ValueError(f"record name {name!r} is not a safe file "
+                                                                  "name: build it with record_name(cfg)")
     return Path(folder)/f'{name}.json'
 
 def write_record(folder, rec:dict) -> Path:
@@ -107,14 +108,16 @@ def _deduplicate(ok:list) -> tuple: # [(path, rec)] -> (records, bad)
     for f, r in sorted(ok, key=lambda fr: (fr[1].get('created') or '', str(fr[0]))):
         if (first := by_id.get(r['config_id'])) is None: by_id[r['config_id']] = (f, r); continue
         same = outcome_sha256(r) == outcome_sha256(first[1])
-        bad.append((str(f), f"{'duplicate' if same else 'conflict: another outcome'} of {str(first[0])!r} (config_id {r['config_id']})"))
+        bad.append((str(f), f"{'duplicate' if same else 'conflict: another outcome'} of {str(first[0])!r} "
+                            f"(config_id {r['config_id']})"))
     return [r for _, r in by_id.values()], bad
 
 # %% ../nbs/00b_records.ipynb #b88cd1e4
 def load_records(folder) -> tuple: # -> (complete, failed, bad): lists of records; bad: (path, reason) pairs
     "Every run under `folder` once: complete records (deduplicated by config_id), failed ones, and files not used, with why."
     files = _record_files(Path(folder))
-    if not files: raise FileNotFoundError(f"folder={str(folder)!r} holds no records (*.json, or <sweep>/records/*.json)")
+    if not files: raise FileNotFoundError(f"folder={str(folder)!r} holds no records (*.json, or "
+                                          "<sweep>/records/*.json)")
     ok, failed, bad = _classify(files)
     ok, dup = _deduplicate(ok)
     return ok, failed, bad + dup

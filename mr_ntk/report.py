@@ -601,7 +601,8 @@ def _differences(b:dict, reference:str|None, min_runs:int) -> pd.DataFrame:
         cand = [k for k, s in enumerate(b['scores']) if s not in BASELINES and np.isfinite(est[k])]
         if not cand: return pd.DataFrame()
         reference = b['scores'][max(cand, key=lambda k: est[k])]
-    if reference not in b['scores']: raise ValueError(f"reference={reference!r} is not a score of these runs; choose one of {b['scores']}")
+    if reference not in b['scores']: raise ValueError(f"reference={reference!r} is not a score of these runs; "
+                                                      f"choose one of {b['scores']}")
     r = b['scores'].index(reference); others = [k for k in range(len(b['scores'])) if k != r and np.isfinite(est[k])]
     level, rows = 1 - .05 / max(len(others), 1), []
     for k in others:
@@ -727,7 +728,8 @@ REPORT_FILES = ('claims', 'correlations', 'excluded', 'findings', 'predictor_dif
 def _fresh_folder_beside(out:Path) -> Path:
     "An empty folder next to `out` (same file system, so it can be renamed into place); refuses an `out` that is not a report."
     if out.exists() and (alien := sorted(p.name for p in out.iterdir() if p.stem not in REPORT_FILES)):
-        raise ValueError(f"out={str(out)!r} holds files a report does not write ({alien[:5]}): pass an empty folder or a report folder")
+        raise ValueError(f"out={str(out)!r} holds files a report does not write ({alien[:5]}): pass an empty "
+                         "folder or a report folder")
     out.parent.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix=f'.{out.name}.new-', dir=out.parent))
 
@@ -752,7 +754,8 @@ def _primary(c:pd.DataFrame) -> pd.DataFrame:
 
 def _claim_text(r) -> str:
     fragile = ', fragile' if str(r.get('loo', '')).startswith('fragile') else ''
-    return (f"{_word(r['verdict'])} for {r['scope']} ({r['effect']}: {r['estimate']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}], "
+    return (f"{_word(r['verdict'])} for {r['scope']} ({r['effect']}: {r['estimate']:+.3f} [{r['ci_low']:+.3f}, "
+            f"{r['ci_high']:+.3f}], "
             f"{int(r['n_runs'])} runs{fragile})")
 
 def _predictor_line(p:pd.DataFrame) -> str|None:
@@ -767,7 +770,8 @@ def _predictor_line(p:pd.DataFrame) -> str|None:
     if len(pooled): parts.append("the linearised cross-entropy prediction `pred.ntk_ce_acc` is scored on "
                                  f"{int(pooled['n_configs'].iloc[0])} runs so far "
                                  f"(pooled tau {pooled['weighted_tau'].iloc[0]:.2f})")
-    return (f"- **Ranking set-ups before training** (mean within-arm weighted tau over {int(w['n_arms'].max())} target x transform arms, "
+    return (f"- **Ranking set-ups before training** (mean within-arm weighted tau over {int(w['n_arms'].max())} "
+            "target x transform arms, "
             f"{int(w['n_configs'].max())} runs): " + '; '.join(x for x in parts if x) + '.')
 
 def findings_markdown(claims:pd.DataFrame, predictors:pd.DataFrame, rows_per_claim:int=3) -> str:
@@ -776,7 +780,8 @@ def findings_markdown(claims:pd.DataFrame, predictors:pd.DataFrame, rows_per_cla
     for claim in PAPER_CLAIMS:
         c = claims[claims['claim'] == claim]; prim = _primary(c)
         if c.empty: lines.append(f"- **{claim}**: not tested yet (no claim rows)."); continue
-        if prim.empty: lines.append(f"- **{claim}**: no verdict yet ({len(c)} rows, none a primary test with an interval)."); continue
+        if prim.empty: lines.append(f"- **{claim}**: no verdict yet ({len(c)} rows, none a primary test with an "
+                                    "interval)."); continue
         more = f"; {len(prim) - rows_per_claim} more rows in claims.csv" if len(prim) > rows_per_claim else ''
         lines.append(f"- **{claim}**: " + '; '.join(_claim_text(r) for _, r in prim.head(rows_per_claim).iterrows()) + more + '.')
     if (p := _predictor_line(predictors)) is not None: lines.append(p)
@@ -789,7 +794,8 @@ def write_report(folder, # a sweep folder, or a folder of sweeps (e.g. results/)
                  converged_only:bool=True) -> dict: # False: keep runs stopped while still improving (smoke tests only)
     "Tables (CSV) and figures (PNG) of every complete, converged record under `folder`; returns them and what was left out."
     folder = Path(folder); ok, failed, bad = load_records(folder)
-    if not ok: raise ValueError(f"folder={str(folder)!r} has no complete records ({len(failed)} failed, {len(bad)} unusable)")
+    if not ok: raise ValueError(f"folder={str(folder)!r} has no complete records ({len(failed)} failed, {len(bad)} "
+                                "unusable)")
     all_runs = records_table(ok); df = all_runs[all_runs['converged'] | (not converged_only)].reset_index(drop=True)
     if df.empty: raise ValueError(f"folder={str(folder)!r}: none of the {len(all_runs)} runs converged; see runs.csv")
     out = Path(out or folder/'report'); tmp = _fresh_folder_beside(out)

@@ -42,26 +42,32 @@ SETTINGS_TABLE = (
     _S('max_depth', 'pos_int', 'int', "guard on depth (the paper's range: 6)", 6),
     _S('transform', 'choice', 'str', "input transformation: 'vp' | 'vp_full' | 'fc' | 'vpfc'", 'vp', choices='mr_ntk.transforms:TRANSFORMS',
        column=True, arm=5, choice_arm=3),
-    _S('fc_init', 'choice', 'str', "FC start: 'resize' (bilinear upsampling: starts at no transform) | 'default' (nn.Linear init)", 'resize',
+    _S('fc_init', 'choice', 'str', "FC start: 'resize' (bilinear upsampling: starts at no transform) | 'default' "
+                                   "(nn.Linear init)", 'resize',
        choices=('resize', 'default'), column=True, arm=6),
-    _S('label_map', 'choice', 'str', "output mapping: 'identity' | 'random' | 'frequency' | 'linear' (outside the theory)", 'identity',
+    _S('label_map', 'choice', 'str', "output mapping: 'identity' | 'random' | 'frequency' | 'linear' (outside "
+                                     "the theory)", 'identity',
        choices='mr_ntk.transforms:LABEL_MAPS', column=True, arm=7),
-    _S('backbone', 'any', 'str', "'effnet-lite0' | 'effnet-lite1' | 'effnet-lite2' | 'clip:<open_clip name>' | 'clip-tiny-random' (tests)",
+    _S('backbone', 'any', 'str', "'effnet-lite0' | 'effnet-lite1' | 'effnet-lite2' | 'clip:<open_clip name>' | "
+                                 "'clip-tiny-random' (tests)",
        head=True, column=True, arm=3),
     _S('pretrained', 'any', 'str', "open_clip pretrained tag (e.g. 'openai') or a local checkpoint path", head=True),
     _S('source', 'any', 'str', 'source dataset (mr_ntk.data.registered())', head=True, column=True),
     _S('target', 'any', 'str', 'target dataset', column=True, arm=1, choice_arm=1),
     _S('data_root', 'any', 'str', 'folder of torchvision datasets / local files'),
     _S('download', 'any', 'bool', 'allow torchvision downloads (needs internet)', False),
-    _S('source_size', 'pos_int', 'int', "S, the backbone's input side (effnet: 112 -> 4x4 maps, 224 -> 7x7)", head=True, column=True,
+    _S('source_size', 'pos_int', 'int', "S, the backbone's input side (effnet: 112 -> 4x4 maps, 224 -> "
+                                        "7x7)", head=True, column=True,
        arm=4),
     _S('inner_size', 'opt_pos_int', 'int', 'VP inner side (the target image is resized to it, the border is the prompt)', column=True),
     _S('target_size', 'opt_pos_int', 'int', 't, FC input side (the target image is resized to t x t and flattened)', column=True),
     _S('width', 'pos_int', 'int', 'channels of each conv layer of the head', head=True),
-    _S('n_source', 'sample_size', 'int', "source training images (None in a profile: all); 'all': the whole split", head=True, column=True,
+    _S('n_source', 'sample_size', 'int', "source training images (None in a profile: all); 'all': the whole "
+                                         "split", head=True, column=True,
        source_quality=True),
     _S('n_source_test', 'sample_size', 'int', "source test images; 'all': the whole split", column=True, source_quality=True),
-    _S('n_target', 'sample_size', 'int', "target training images (val_fraction of them held out); 'all': the whole split", column=True,
+    _S('n_target', 'sample_size', 'int', "target training images (val_fraction of them held out); 'all': the "
+                                         "whole split", column=True,
        arm=2, choice_arm=2),
     _S('n_target_test', 'sample_size', 'int', "target test images; 'all': the whole split"),
     _S('source_epochs', 'nonneg_int', 'int', 'cap on head training epochs (early stopping on a held-out split)', head=True, column=True,
@@ -71,7 +77,8 @@ SETTINGS_TABLE = (
     _S('epochs', 'pos_int', 'int', 'cap on reprogramming epochs (early stopping and the LR schedule stop it sooner)', column=True),
     _S('patience', 'nonneg_int', 'int', 'epochs without val-loss improvement before stopping', 3, head=True),
     _S('min_delta', 'nonneg_float', 'float', 'relative val-loss decrease that counts as an improvement', 1e-4, head=True),
-    _S('schedule', 'choice', 'str', "'plateau' (halve the LR when the val loss stalls) | 'none'", 'plateau', choices='mr_ntk.train:SCHEDULES',
+    _S('schedule', 'choice', 'str', "'plateau' (halve the LR when the val loss stalls) | "
+                                    "'none'", 'plateau', choices='mr_ntk.train:SCHEDULES',
        head=True),
     _S('batch_size', 'pos_int', 'int', 'reprogramming batch size', 128),
     _S('lr', 'pos_float', 'float', 'base Adam learning rate (FC weights, linear label map); the VP prompt uses lr * vp_lr_mult', 1e-3),
@@ -79,8 +86,10 @@ SETTINGS_TABLE = (
     _S('lr_grid', 'lr_grid', 'list', 'base learning rates tried on the validation split before training (offline: [1e-3, 3e-3, 1e-2]; '
        'a one-value list: that rate, no search)'),
     _S('lr_search_epochs', 'pos_int', 'int', 'epochs per lr_grid candidate', 3),
-    _S('autocast', 'choice', 'str', "'none' | 'bf16' (bfloat16 autocast in reprogramming, opt-in)", 'none', choices=('none', 'bf16')),
-    _S('compile', 'choice', 'str', "'none' | 'default' (torch.compile of the reprogrammed model in training, opt-in)", 'none',
+    _S('autocast', 'choice', 'str', "'none' | 'bf16' (bfloat16 autocast in reprogramming, "
+                                    "opt-in)", 'none', choices=('none', 'bf16')),
+    _S('compile', 'choice', 'str', "'none' | 'default' (torch.compile of the reprogrammed model in training, "
+                                   "opt-in)", 'none',
        choices=('none', 'default'), identity_default='none'),
     _S('fc_memory_budget_gb', 'pos_float', 'float', 'refuse FC layers needing more (weights + grad + Adam state)', 4.),
     _S('loss', 'choice', 'str', "'ce' | 'mse' (on one-hot targets)", 'ce', choices='mr_ntk.train:LOSSES', head=True, column=True),
@@ -89,12 +98,15 @@ SETTINGS_TABLE = (
     _S('val_fraction', 'fraction', 'float', 'held-out fraction for early stopping and LR choice', .1, head=True),
     _S('ntk_per_class', 'pos_int', 'int', 'images per class for the NTK spectra (the authors: 10)', 10),
     _S('ntk_draws', 'pos_int', 'int', 'random draws averaged for the source-head spectra (the authors: 3)', 3),
-    _S('ntk_dtype', 'choice', 'str', "'auto' (float64 when float32 cannot resolve lambda_min) | 'float32' | 'float64'", 'auto',
+    _S('ntk_dtype', 'choice', 'str', "'auto' (float64 when float32 cannot resolve lambda_min) | 'float32' | "
+                                     "'float64'", 'auto',
        choices=('auto', 'float32', 'float64')),
     _S('device', 'any', 'str', "'auto' (CUDA when present) | 'cpu' | 'cuda' | 'cuda:N'", 'auto'),
     _S('out_dir', 'any', 'str', 'where the JSON record goes', 'runs/exp_depth', identity=False),
-    _S('run_name', 'any', 'str', "readable prefix of the record's name (the configuration hash is always appended)", identity=False),
-    _S('progress', 'progress', 'bool', "True: progress bars; 'lines': a line per epoch (papermill --log-output); False: none", True,
+    _S('run_name', 'any', 'str', "readable prefix of the record's name (the configuration hash is always "
+                                 "appended)", identity=False),
+    _S('progress', 'progress', 'bool', "True: progress bars; 'lines': a line per epoch (papermill --log-output); "
+                                       "False: none", True,
        identity=False),
 )
 
@@ -139,16 +151,19 @@ def with_later_settings(cfg:dict) -> dict:
 # %% ../nbs/00a_settings.ipynb #a3f79e28
 def _check_float(name, v, lo=0., lo_open=True, hi=None):
     ok = isinstance(v, (int, float)) and not isinstance(v, bool) and (v > lo if lo_open else v >= lo) and (hi is None or v < hi)
-    if not ok: raise ValueError(f"{name}={v!r} is not valid: must be a number {'>' if lo_open else '>='} {lo}" + (f" and < {hi}" if hi else ''))
+    if not ok: raise ValueError(f"{name}={v!r} is not valid: must be a number {'>' if lo_open else '>='} "
+                                f"{lo}" + (f" and < {hi}" if hi else ''))
 
 def _check_lr_grid(name, v):
     if v is None: return
     if not isinstance(v, (list, tuple)) or not v:
-        raise ValueError(f"{name}={v!r} is not valid: give a non-empty list of learning rates, e.g. [3e-4, 1e-3, 3e-3], or None")
+        raise ValueError(f"{name}={v!r} is not valid: give a non-empty list of learning rates, e.g. [3e-4, 1e-3, "
+                         "3e-3], or None")
     for x in v: _check_float('lr_grid entry', x)
 
 def _check_progress(name, v):
-    if v not in (True, False, 'lines'): raise ValueError(f"{name}={v!r} is not valid: True (progress bars), 'lines' (a line per epoch) or False")
+    if v not in (True, False, 'lines'): raise ValueError(f"{name}={v!r} is not valid: True (progress bars), "
+                                                         "'lines' (a line per epoch) or False")
 
 def choices_of(s:Setting) -> tuple:
     "A choice setting's values (read from its module when declared as 'module:NAME')."
@@ -174,5 +189,6 @@ assert all(s.kind in CHECKS or s.kind == 'choice' for s in SETTINGS_TABLE)
 # %% ../nbs/00a_settings.ipynb #b4079821
 def parameters_cell() -> str:
     "The parameters cell of nbs/exp_depth.ipynb: `profile`, then every setting with its type and documentation."
-    lines = ["profile: str = 'offline'  # 'offline' (default, CPU, no downloads) | 'paper' (CLIP ViT-B-32, CIFAR-10, GPU) | 'smoke' (tests)"]
+    lines = ["profile: str = 'offline'  # 'offline' (default, CPU, no downloads) | 'paper' (CLIP ViT-B-32, "
+             "CIFAR-10, GPU) | 'smoke' (tests)"]
     return '\n'.join(lines + [f"{s.name}: {s.annotation} = None  # {s.doc}" for s in SETTINGS_TABLE])

@@ -38,7 +38,8 @@ def plan(sweep_dir, # the sweep's folder
     if notebook is not None:
         import papermill as pm
         known = set(pm.inspect_notebook(str(notebook)))
-        if bad := sorted(set(params) - known): raise ValueError(f"unknown parameter(s) {bad} for {notebook}; valid: {sorted(known)}")
+        if bad := sorted(set(params) - known): raise ValueError(f"unknown parameter(s) {bad} for {notebook}; "
+                                                                f"valid: {sorted(known)}")
     p = dict(params); profile = p.pop('profile', 'offline')
     out = str(Path(sweep_dir).resolve()/'records')
     return [resolve_config(profile, **{**p, **pt, 'out_dir': out, 'progress': False}) for pt in grid]
@@ -69,7 +70,8 @@ def _manifest_mismatch(sweep_dir:Path, params:dict) -> str|None:
     if not p.exists(): return None
     try: old = json.loads(p.read_text())['params']
     except (OSError, ValueError, KeyError, TypeError) as e:
-        raise ValueError(f"sweep manifest {str(p)!r} is unreadable ({type(e).__name__}: {e}); it holds the settings this folder was "
+        raise ValueError(f"sweep manifest {str(p)!r} is unreadable ({type(e).__name__}: {e}); it holds the "
+                         "settings this folder was "
                          "started with: restore it (e.g. from version control), or delete it to adopt the -p settings given now") from None
     if old == params: return None
     return (f"sweep folder {str(sweep_dir)!r} was started with params={old}, not {params}: "
@@ -79,7 +81,8 @@ def check_manifest(sweep_dir:Path, params:dict):
     "Write `sweep.json` on the first call; refuse to resume a folder started with other shared settings (under a lock)."
     p = Path(sweep_dir)/'sweep.json'
     try: p.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e: raise OSError(f"cannot create the sweep folder {str(p.parent)!r} ({e.strerror}): pass a writable --root") from None
+    except OSError as e: raise OSError(f"cannot create the sweep folder {str(p.parent)!r} ({e.strerror}): pass "
+                                       "a writable --root") from None
     with FileLock(str(Path(sweep_dir)/'.sweep.lock'), timeout=60):
         if msg := _manifest_mismatch(sweep_dir, params): raise ValueError(msg)
         if not p.exists(): write_json_atomic(p, dict(params=params, created=datetime.datetime.now().isoformat(timespec='seconds')))
@@ -120,7 +123,8 @@ def _write_failure(cfg:dict, exc:BaseException):
         where = 'nowhere'
         try: where = repr(str(write_json_atomic(cache_dir()/'unsaved_records'/record_path(cfg).name, rec)))
         except OSError: pass
-        print(f"[mr_ntk_sweep] {cfg['record_name']} failed ({type(exc).__name__}: {exc}); its failure record could not be written "
+        print(f"[mr_ntk_sweep] {cfg['record_name']} failed ({type(exc).__name__}: {exc}); its failure record "
+              "could not be written "
               f"to {str(record_path(cfg))!r} ({e}) and was written to {where}", file=sys.stderr)
 
 def run_point(runner:str, cfg:dict, sweep_dir, retry_failed:bool=True, **kw) -> str:
@@ -136,7 +140,8 @@ def run_point(runner:str, cfg:dict, sweep_dir, retry_failed:bool=True, **kw) -> 
         try: RUNNERS[runner](cfg, sweep_dir, **kw)
         except Exception as e: _write_failure(cfg, e); return 'failed'
         if record_status(rec, cfg['config_id']) == 'ok': return 'ok'
-        _write_failure(cfg, RuntimeError(f"run finished without writing a complete record at {str(rec)!r}")); return 'failed'
+        _write_failure(cfg, RuntimeError("run finished without writing a complete record at "
+                                         f"{str(rec)!r}")); return 'failed'
     finally: lock.release()
 
 # %% ../nbs/10_sweep.ipynb #c8204798
@@ -152,7 +157,8 @@ def run_sweep(sweep_dir, # folder of the sweep, e.g. runs/depth
               **kw) -> dict: # kw: notebook=, timeout= (papermill)
     "Run every grid point that has no complete record yet; returns counts of ok, failed, skipped and claimed points."
     if runner not in RUNNERS: raise ValueError(f"runner={runner!r} is not valid; choose one of {list(RUNNERS)}")
-    if executor not in ('local', 'slurm'): raise ValueError(f"executor={executor!r} is not valid; choose 'local' or 'slurm'")
+    if executor not in ('local', 'slurm'): raise ValueError(f"executor={executor!r} is not valid; choose 'local' "
+                                                            "or 'slurm'")
     sweep_dir, params = Path(sweep_dir).resolve(), dict(params or {})
     if runner == 'papermill': kw['notebook'] = str(Path(kw.get('notebook') or default_notebook()).resolve())
     cfgs = plan(sweep_dir, grid, params, kw.get('notebook'))
@@ -202,7 +208,8 @@ def slurm_executor(folder, # where submitit keeps jobs' logs and pickles (`<swee
     import submitit
     if local is None: local = os.environ.get('MR_NTK_SLURM_LOCAL', '') not in ('', '0')
     try: ex = submitit.AutoExecutor(folder=str(folder), cluster='local' if local else 'slurm')
-    except RuntimeError as e: raise RuntimeError(f"{e}: SLURM (srun/sbatch) is not available here; run on the cluster's login node, "
+    except RuntimeError as e: raise RuntimeError(f"{e}: SLURM (srun/sbatch) is not available here; run on the "
+                                                 "cluster's login node, "
                                                  "or use --slurm-local (MR_NTK_SLURM_LOCAL=1) to run the jobs as local processes") from None
     opts = dict(name=name, timeout_min=time, gpus_per_node=gpus_per_node, cpus_per_task=cpus_per_task, mem_gb=mem_gb,
                 slurm_partition=partition, **{f'slurm_{k}': v for k, v in (extra or {}).items()})
@@ -281,7 +288,8 @@ def status_summary(df:pd.DataFrame) -> str:
 
 # %% ../nbs/10_sweep.ipynb #3bc1abec
 def _parser():
-    ap = argparse.ArgumentParser(prog='mr_ntk_sweep', description="Run a resumable grid of nbs/exp_depth.ipynb runs into runs/<name>/. "
+    ap = argparse.ArgumentParser(prog='mr_ntk_sweep', description="Run a resumable grid of nbs/exp_depth.ipynb "
+                                                                  "runs into runs/<name>/. "
                                  "Rerun the same command to resume: finished runs are skipped.")
     ap.add_argument('--name', default='depth', help='sweep folder name under --root (default: depth)')
     ap.add_argument('--root', default='runs', help='folder holding sweeps (default: runs)')
@@ -309,7 +317,8 @@ def _parser():
     sl.add_argument('--chunk-size', type=int, default=1, help='grid points per job (default: 1)')
     sl.add_argument('--slurm', nargs=2, action='append', default=[], metavar=('KEY', 'VALUE'),
                     help='another sbatch option, as submitit names it (e.g. --slurm account myproj --slurm array_parallelism 8)')
-    sl.add_argument('--slurm-local', action='store_true', help="submitit's LocalExecutor instead of SLURM (tests; also MR_NTK_SLURM_LOCAL=1)")
+    sl.add_argument('--slurm-local', action='store_true', help="submitit's LocalExecutor instead of SLURM (tests; "
+                                                               "also MR_NTK_SLURM_LOCAL=1)")
     sl.add_argument('--no-wait', action='store_true', help='submit the jobs and exit (rerun the command later to see counts and resume)')
     return ap
 
@@ -325,7 +334,8 @@ def grid_axes(groups:list, # the -g groups: [KEY, VALUE, ...] each
     "Extra grid axes from `-g KEY VALUE...`; a key with no values, given twice, or owning its own flag is an error."
     axes = {}
     for key, *values in groups:
-        if key in own_flags: raise ValueError(f"-g {key} ...: the {key} axis has its own flag; pass {own_flags[key]} {' '.join(values) or 'VALUES'}")
+        if key in own_flags: raise ValueError(f"-g {key} ...: the {key} axis has its own flag; pass {own_flags[key]} "
+                                              f"{' '.join(values) or 'VALUES'}")
         if not values: raise ValueError(f"-g {key} has no values: give at least one, e.g. -g {key} VALUE1 VALUE2")
         if key in axes: raise ValueError(f"-g {key} is given twice: put all its values in one -g")
         axes[key] = [parse_value(v) for v in values]
@@ -333,7 +343,8 @@ def grid_axes(groups:list, # the -g groups: [KEY, VALUE, ...] each
 
 def _sweep_dir(a) -> Path:
     d = Path(a.root)/a.name
-    if a.name != Path(a.name).name or a.name in ('', '.', '..'): raise ValueError(f"--name {a.name!r} must be a plain folder name (no / or ..)")
+    if a.name != Path(a.name).name or a.name in ('', '.', '..'): raise ValueError(f"--name {a.name!r} must be "
+                                                                                  "a plain folder name (no / or ..)")
     return d
 
 def main(argv=None):
@@ -356,7 +367,8 @@ def _main(a):
     counts = run_sweep(sweep_dir, grid, params, runner=a.runner, workers=a.workers, retry_failed=not a.no_retry_failed,
                        executor=a.executor, slurm=_slurm_options(a) if a.executor == 'slurm' else None, **kw)
     print(f"sweep {Path(a.root)/a.name}: {counts}")
-    if counts['claimed']: print(f"{counts['claimed']} point(s) are being computed by another process (their lock is held): rerun later to check them")
+    if counts['claimed']: print(f"{counts['claimed']} point(s) are being computed by another process (their lock "
+                                "is held): rerun later to check them")
     if counts.get('lost'): print(f"{counts['lost']} point(s) lost with their job (killed, pre-empted or out of "
                                  "time): rerun the same command to resume them")
     if 'submitted' in counts: print(f"{counts['submitted']} point(s) submitted in {counts['jobs']} job(s): rerun "

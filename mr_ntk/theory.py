@@ -17,7 +17,8 @@ def schur_lower_bound(A:Tensor, # (m,m) symmetric PSD
                       ) -> float:
     "Schur's lower bound on lambda_min(A * B): max(lambda_min(A) min_i B_ii, lambda_min(B) min_i A_ii), at least 0."
     if A.shape != B.shape or A.dim() != 2 or A.shape[0] != A.shape[1]:
-        raise ValueError(f"A and B must be square matrices of the same shape; got {tuple(A.shape)} and {tuple(B.shape)}")
+        raise ValueError(f"A and B must be square matrices of the same shape; got {tuple(A.shape)} and "
+                         f"{tuple(B.shape)}")
     la, lb = [torch.linalg.eigvalsh(M.double())[0].clamp(min=0) for M in (A, B)]
     return max(la * B.diagonal().min(), lb * A.diagonal().min()).item()
 
@@ -32,9 +33,11 @@ def predict_loss_curve(kernel:Tensor, # (n,n,c,c) full NTK, or its (n*c, n*c) ma
     "Training loss of the linearised model under full-batch GD (or gradient flow) on the MSE loss."
     K, r0 = flatten_kernel(kernel).double(), residual0.double().reshape(-1)
     if K.shape[0] != K.shape[1] or K.shape[0] != r0.numel():
-        raise ValueError(f"kernel {tuple(K.shape)} does not match residual0 with {r0.numel()} entries; the kernel must be (n*c, n*c)")
+        raise ValueError(f"kernel {tuple(K.shape)} does not match residual0 with {r0.numel()} entries; the kernel "
+                         "must be (n*c, n*c)")
     n = n_samples or (kernel.shape[0] if kernel.dim() == 4 else residual0.shape[0] if residual0.dim() == 2 else None)
-    if n is None: raise ValueError("n_samples=None but kernel and residual0 are both flat: pass n_samples (the loss is (1/2n)||r||^2)")
+    if n is None: raise ValueError("n_samples=None but kernel and residual0 are both flat: pass n_samples (the "
+                                   "loss is (1/2n)||r||^2)")
     lam, U = torch.linalg.eigh((K + K.T) / 2)
     t = torch.arange(steps + 1, dtype=torch.float64)[:, None]
     decay = torch.exp(-2 * lr * lam.clamp(min=0) * t / n) if flow else (1 - lr * lam / n) ** (2 * t)

@@ -170,7 +170,7 @@ def _scheduler(opt, schedule:str, patience):
     if schedule == 'none': return None
     return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=max(1, (patience or 2) // 2), threshold=1e-4)
 
-# %% ../nbs/03_train.ipynb #a92b061c
+# %% ../nbs/03_train.ipynb #fcd84ca2
 def make_forward(model:nn.Module, compile:str='none', autocast:str='none', device_type:str='cpu'):
     "A `forward(model, xb)` for `fit`/`evaluate` (None: the plain call): `model` compiled and/or run under bfloat16 autocast."
     check_setting('compile', compile); check_setting('autocast', autocast)   # their choices are declared in mr_ntk.settings
@@ -208,7 +208,8 @@ def fit(model:nn.Module, train, val=None, # (X, y) tensor pairs; X any input the
         rec['lr'] = max(g['lr'] for g in opt.param_groups)
         bar.set_postfix(shown := {k: round(v, 4) for k, v in rec.items() if k.endswith(('loss', 'acc')) and v is not None})
         if progress == 'lines':
-            print(f"{desc} epoch {ep + 1}/{epochs} ({rec['seconds']:.0f} s): " + ', '.join(f'{k} {v}' for k, v in shown.items()), flush=True)
+            print(f"{desc} epoch {ep + 1}/{epochs} ({rec['seconds']:.0f} s): "
+                  "" + ', '.join(f'{k} {v}' for k, v in shown.items()), flush=True)
         if val is None: continue
         if sched is not None: sched.step(rec['val_loss'])
         if stop.step(rec['val_loss'], model): hist.meta.update(stopped_early=True, stop_reason='patience'); break

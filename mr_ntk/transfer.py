@@ -23,28 +23,35 @@ def _as_array(a, name:str, ndim:int) -> np.ndarray:
     a = np.asarray(a.detach().cpu() if isinstance(a, Tensor) else a, dtype=np.float64)
     if a.ndim != ndim: raise ValueError(f"{name} has shape {a.shape}; expected {ndim} dimensions")
     if not np.isfinite(a).all():
-        raise ValueError(f"{name} contains {np.isnan(a).sum()} NaN and {np.isinf(a).sum()} inf values; it must be finite")
+        raise ValueError(f"{name} contains {np.isnan(a).sum()} NaN and {np.isinf(a).sum()} inf values; it must "
+                         "be finite")
     return a
 
 # %% ../nbs/08_transfer.ipynb #888cc04a
 def _labels(y, n:int, name:str='y', min_classes:int=2) -> tuple: # -> (codes (n,) in 0..k-1, k)
     "Integer labels as codes of the classes present; at least `min_classes` of them."
     y = np.asarray(y.detach().cpu() if isinstance(y, Tensor) else y)
-    if y.ndim != 1 or len(y) != n: raise ValueError(f"{name} has shape {y.shape}; expected ({n},), one label per sample")
-    if not np.issubdtype(y.dtype, np.integer): raise ValueError(f"{name} has dtype {y.dtype}; expected integer class labels")
+    if y.ndim != 1 or len(y) != n: raise ValueError(f"{name} has shape {y.shape}; expected ({n},), one label "
+                                                    "per sample")
+    if not np.issubdtype(y.dtype, np.integer): raise ValueError(f"{name} has dtype {y.dtype}; expected integer "
+                                                                "class labels")
     classes, codes = np.unique(y, return_inverse=True)
     if len(classes) < min_classes:
-        raise ValueError(f"{name} has {len(classes)} class(es) {classes.tolist()}; a transferability score needs at least {min_classes}")
+        raise ValueError(f"{name} has {len(classes)} class(es) {classes.tolist()}; a transferability score needs "
+                         f"at least {min_classes}")
     return codes, len(classes)
 
 # %% ../nbs/08_transfer.ipynb #01669942
 def _check_probs(theta:np.ndarray, name:str='theta', atol:float=1e-6):
     "Rows of `theta` must be probability vectors (non-negative, summing to 1 within `atol`)."
-    if (theta < 0).any(): raise ValueError(f"{name} has negative entries (min {theta.min():.3g}); rows must be probabilities")
+    if (theta < 0).any(): raise ValueError(f"{name} has negative entries (min {theta.min():.3g}); rows must be "
+                                           "probabilities")
     err = np.abs(theta.sum(1) - 1)
     if (err > atol).any():
         i = int(err.argmax())
-        raise ValueError(f"{name} rows must sum to 1 (within {atol}); row {i} sums to {theta[i].sum():.6g} (pass softmax outputs)")
+        raise ValueError(f"{name} rows must sum to 1 (within {atol}); row {i} sums to {theta[i].sum():.6g} (pass "
+                         "softmax outputs)")
+
 
 # %% ../nbs/08_transfer.ipynb #5488a5d8
 def _logme_stats(s2, z, tt, a, b) -> tuple: # -> (gamma, m^T m, ||F m - t||^2)
@@ -167,14 +174,16 @@ def spectral_filter(lam:Tensor, # (m,) eigenvalues of K = Theta(X, X)
 def symmetric_eigh(K:Tensor, # (m, m) kernel matrix
                   ) -> tuple: # (eigenvalues (m,) ascending, eigenvectors (m, m) as columns)
     "Eigen-decomposition of the symmetric part (K + K^T)/2: one per kernel, shared by the prediction and the complexity."
-    if K.ndim != 2 or K.shape[0] != K.shape[1]: raise ValueError(f"K has shape {tuple(K.shape)}; expected a square (m, m) kernel")
+    if K.ndim != 2 or K.shape[0] != K.shape[1]: raise ValueError(f"K has shape {tuple(K.shape)}; expected a "
+                                                                 "square (m, m) kernel")
     return torch.linalg.eigh((K + K.T) / 2)
 
 def _checked_eig(K:Tensor, eig) -> tuple: # (lam, U) of K
     if eig is None: return symmetric_eigh(K)
     lam, U = eig
     if U.shape != K.shape or lam.shape != K.shape[:1]:
-        raise ValueError(f"eig has shapes {tuple(lam.shape)}, {tuple(U.shape)}; expected those of symmetric_eigh(K) for K {tuple(K.shape)}")
+        raise ValueError(f"eig has shapes {tuple(lam.shape)}, {tuple(U.shape)}; expected those of symmetric_eigh(K) "
+                         f"for K {tuple(K.shape)}")
     return lam, U
 
 def linearised_predict(K:Tensor, # (m, m) Theta(X, X), m = n c_T (flatten_kernel layout)
@@ -210,7 +219,8 @@ def _check_options(ridge_rel, lr, steps):
 def _label_kernel_inputs(K:Tensor, y, c:int) -> tuple: # (n, labels (n,) int64)
     "Check that K is (n c, n c) for c outputs and the labels fit it."
     if K.ndim != 2 or K.shape[0] != K.shape[1] or K.shape[0] % c:
-        raise ValueError(f"K has shape {tuple(K.shape)}; expected (n*c, n*c) for c={c} outputs (ntk.flatten_kernel layout)")
+        raise ValueError(f"K has shape {tuple(K.shape)}; expected (n*c, n*c) for c={c} outputs (ntk.flatten_kernel "
+                         "layout)")
     n = len(K) // c
     return n, _check_targets(y, n, c, 'y').to(K.device)
 
@@ -225,7 +235,8 @@ def kernel_alignment(K:Tensor, # (n c, n c) Theta(X, X), flatten_kernel layout (
     center = lambda M: M - M.mean(0, keepdim=True) - M.mean(1, keepdim=True) + M.mean()
     Kc, Lc = center(Ks), center(Y @ Y.T)
     den = (Kc.norm() * Lc.norm()).item()
-    if not den > 0: raise ValueError("kernel_alignment is undefined: the centred kernel or the centred label kernel is zero "
+    if not den > 0: raise ValueError("kernel_alignment is undefined: the centred kernel or the centred label "
+                                     "kernel is zero "
                                      "(a constant kernel, or a single class in y)")
     return (Kc * Lc).sum().item() / den
 
@@ -315,7 +326,8 @@ def ntk_predict_by_size(model:nn.Module, # a `Reprogrammed`, as in `ntk_predict`
     _check_options(ridge_rel, lr, steps)
     ks = list(sizes)
     if not ks or any(isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= len(train[0]) for k in ks):
-        raise ValueError(f"sizes={sizes!r} must be a non-empty list of ints in 1..{len(train[0])} (the training set's size)")
+        raise ValueError(f"sizes={sizes!r} must be a non-empty list of ints in 1..{len(train[0])} (the training "
+                         "set's size)")
     t0, kmax = time.perf_counter(), max(ks)
     m, X, Xs, f0, f0s, y, ys = _prepare(model, (train[0][:kmax], train[1][:kmax]), test, dtype)
     K, Kx = _train_test_kernels(m, X, Xs, chunk_size)
@@ -367,7 +379,8 @@ def ntk_ce_predict(K:Tensor, # (n c, n c) Theta(X, X), flatten_kernel layout
                   ) -> dict:
     "Predicted test accuracy and cross-entropy of the linearised model trained with cross-entropy and stopped on validation."
     (n, c), val = f0.shape, torch.arange(len(f0), device=f0.device) % hold_out == hold_out - 1
-    if val.all() or not val.any(): raise ValueError(f"hold_out={hold_out!r} leaves no training or no validation image of n={n}")
+    if val.all() or not val.any(): raise ValueError(f"hold_out={hold_out!r} leaves no training or no validation "
+                                                    f"image of n={n}")
     order = torch.cat([torch.nonzero(~val).flatten(), torch.nonzero(val).flatten()])
     n_fit, n_val = int((~val).sum()), int(val.sum())
     flat = (order[:, None] * c + torch.arange(c, device=f0.device)).reshape(-1)   # sample-major rows of the reordered images
@@ -397,7 +410,8 @@ def source_outputs(model:nn.Module, # a `Reprogrammed` (.transform, .source_mode
     "Penultimate features and source-class posteriors of the transformed target images at the current transform."
     head = head if head is not None else getattr(model.source_model, 'head', None)
     if not isinstance(getattr(head, 'readout', None), nn.Linear):
-        raise ValueError(f"source_outputs needs a head with a linear `.readout` (e.g. a ConvHead); got {type(head).__name__}: pass head=")
+        raise ValueError("source_outputs needs a head with a linear `.readout` (e.g. a ConvHead); got "
+                         f"{type(head).__name__}: pass head=")
     p, store, feats, logits = next(model.parameters()), {}, [], []
     hook = head.register_forward_pre_hook(lambda mod, args: store.update(x=args[0])) # the head's input feature map
     try:

@@ -64,7 +64,9 @@ class VisualPrompt(nn.Module):
 # %% ../nbs/05_transforms.ipynb #d7a8a8e6
 def _check_channels(module, x:Tensor):
     if x.ndim != 4 or x.shape[1] != module.channels:
-        raise ValueError(f"x has shape {tuple(x.shape)}; {type(module).__name__} expects (B,{module.channels},H,W) (channels={module.channels})")
+        raise ValueError(f"x has shape {tuple(x.shape)}; {type(module).__name__} expects (B,{module.channels},H,W) "
+                         f"(channels={module.channels})")
+
 
 # %% ../nbs/05_transforms.ipynb #b79ce62f
 @patch
@@ -218,7 +220,8 @@ def make_transform(kind:str, # one of `TRANSFORMS`: 'vp', 'vp_full', 'fc', 'vpfc
     if kind == 'vp': return VisualPrompt(source_size, inner_size, **kw)
     if kind == 'vp_full': return VisualPrompt(source_size, None, full=True, **kw)
     if kind == 'fc':
-        if target_size is None: raise ValueError("target_size=None is not valid for kind='fc': pass the FC input side t (e.g. 16)")
+        if target_size is None: raise ValueError("target_size=None is not valid for kind='fc': pass the FC input "
+                                                 "side t (e.g. 16)")
         return FCTransform(target_size, source_size, **kw)
     if kind == 'vpfc': return VPFC(source_size, inner_size, target_size, **kw)
     return Resize(source_size, **kw)
@@ -276,8 +279,10 @@ def matrix(self:LabelMap) -> Tensor: # (c_T, c_S)
 def forward(self:LabelMap, logits:Tensor, # (B, c_S) source logits
            ) -> Tensor: # (B, c_T)
     "Target logits."
-    if not self.fitted: raise RuntimeError("LabelMap('frequency') is not fitted: call .fit_frequency(model_fn, X, y) first (train_reprogram does it)")
-    if logits.shape[-1] != self.n_source: raise ValueError(f"logits have {logits.shape[-1]} classes; this LabelMap has n_source={self.n_source}")
+    if not self.fitted: raise RuntimeError("LabelMap('frequency') is not fitted: call .fit_frequency(model_fn, "
+                                           "X, y) first (train_reprogram does it)")
+    if logits.shape[-1] != self.n_source: raise ValueError(f"logits have {logits.shape[-1]} classes; this LabelMap "
+                                                           f"has n_source={self.n_source}")
     return self.linear(logits) if self.kind == 'linear' else logits @ self.B.T
 
 @patch
@@ -294,7 +299,8 @@ def fit_frequency(self:LabelMap, model_fn, # callable: target images -> source l
                   y:Tensor, # (N,) target labels
                   batch_size:int=256) -> LabelMap:
     "Frequency label mapping (FLM): one pass over `(X, y)`, then a greedy one-to-one assignment."
-    if self.kind != 'frequency': raise ValueError(f"fit_frequency needs kind='frequency'; this LabelMap has kind={self.kind!r}")
+    if self.kind != 'frequency': raise ValueError("fit_frequency needs kind='frequency'; this LabelMap has "
+                                                  f"kind={self.kind!r}")
     counts = torch.zeros(self.n_target, self.n_source)
     for i in range(0, len(X), batch_size):
         pred = model_fn(X[i:i+batch_size]).argmax(-1).cpu()
