@@ -23,7 +23,8 @@ def check_choice(name:str, # the parameter's name, as the user wrote it
 # %% ../nbs/00_core.ipynb #d9ced3ee
 def check_int(name:str, value, lo:int|None=None, hi:int|None=None) -> int:
     "Return `value` if it is an int (not a bool) in `[lo, hi]`, else raise a `ValueError` naming `name`."
-    ok = isinstance(value, int) and not isinstance(value, bool) and (lo is None or value >= lo) and (hi is None or value <= hi)
+    ok = isinstance(value, int) and not isinstance(value,
+                                                   bool) and (lo is None or value >= lo) and (hi is None or value <= hi)
     if not ok:
         rng = f"in [{lo}, {hi}]" if lo is not None and hi is not None else (f">= {lo}" if lo is not None else "")
         raise ValueError(f"{name}={value!r} is not valid: must be an integer {rng}".rstrip())
@@ -37,7 +38,8 @@ def check_finite(name:str, # the argument's name, for the message
     "`x` itself, or a `ValueError` naming `name` and counting its NaN and Inf values."
     import torch   # at call time: `import mr_ntk.core` stays torch-free (the record layer imports it)
     if not isinstance(x, torch.Tensor) or not (x.is_floating_point() or x.is_complex()): return x
-    if bool(torch.isfinite(x.sum())) or bool(torch.isfinite(x).all()): return x   # the sum is finite only if every value is
+    # the sum is finite only if every value is
+    if bool(torch.isfinite(x.sum())) or bool(torch.isfinite(x).all()): return x
     n_nan, n_bad = int(torch.isnan(x).sum()), int((~torch.isfinite(x)).sum())
     raise ValueError(f"{name} holds {n_bad} non-finite value(s) ({n_nan} NaN, {n_bad - n_nan} Inf) "
                      f"among its {x.numel()} (shape {tuple(x.shape)}); {hint}")
@@ -100,12 +102,14 @@ def read_json(path, what:str='JSON file') -> object:
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{what} {str(path)!r} does not exist")
     try: return json.loads(path.read_text())
-    except (ValueError, UnicodeDecodeError) as e: raise CorruptFileError(f"{what} {str(path)!r} is not valid JSON ({e})") from None
+    except (ValueError, UnicodeDecodeError) as e:
+        raise CorruptFileError(f"{what} {str(path)!r} is not valid JSON ({e})") from None
 
 # %% ../nbs/00_core.ipynb #dae62279
 _MAGIC = b'MRNTK-v1\n'
 
-def atomic_save_torch(path, obj, # anything `torch.save` stores with `weights_only` loading (tensors, dicts, lists, numbers)
+def atomic_save_torch(path,
+                      obj, # anything `torch.save` stores with `weights_only` loading (tensors, dicts, lists, numbers)
                       meta:dict|None=None) -> Path: # JSON-able description of what built `obj` (checked on load)
     "Save `obj` with a checksummed header, atomically."
     import torch
@@ -132,7 +136,8 @@ def _canonical(meta) -> str: return json.dumps(meta, sort_keys=True, default=jso
 def load_verified_torch(path, # a file written by `atomic_save_torch`
                         meta:dict|None=None, # when given, the file's meta must equal it
                         map_location='cpu'):
-    "Load a checksummed file; raise `CorruptFileError` (naming the path) if it is damaged or was built from other `meta`."
+    ("Load a checksummed file; raise `CorruptFileError` (naming the path) if it is damaged or was built from other "
+     "`meta`.")
     import torch
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"file {str(path)!r} does not exist")
@@ -179,6 +184,7 @@ _UNSAFE = re.compile(r'[^A-Za-z0-9._-]+')
 
 def safe_name(text:str, # any text: a setting's value, a user's run name
               max_len:int=100) -> str: # longest result (file names must stay under the file system's 255 bytes)
-    "A file-name slug of `text`: runs of characters other than letters, digits, `.`, `_`, `-` become one `-`; no leading dot."
+    ("A file-name slug of `text`: runs of characters other than letters, digits, `.`, `_`, `-` become one `-`; no "
+     "leading dot.")
     s = _UNSAFE.sub('-', str(text)).lstrip('.-')[:max_len].rstrip('.-')
     return s or 'x'

@@ -26,11 +26,13 @@ def _check_pair(cfg:dict):
     if cfg['lr_grid'] is not None and len(cfg['lr_grid']) > 1 and cfg['val_fraction'] == 0:
         raise ValueError(f"lr_grid={cfg['lr_grid']!r} chooses the rate on a validation split, but val_fraction=0 "
                          "leaves none: "
-                         "pass val_fraction > 0 (e.g. 0.1), or a single rate (lr_grid=None with lr, or a one-value lr_grid)")
+                         "pass val_fraction > 0 (e.g. 0.1), or a single rate (lr_grid=None with lr, or a one-value "
+                         "lr_grid)")
 
 # %% ../nbs/09_experiment.ipynb #a0b8ec94
 def validate_config(cfg:dict) -> dict:
-    "Check every setting (its declaration in `mr_ntk.settings`), then those that involve two, and the names; return `cfg`."
+    ("Check every setting (its declaration in `mr_ntk.settings`), then those that involve two, and the names; return "
+     "`cfg`.")
     for k in SETTINGS: check_setting(k, cfg[k])
     _check_pair(cfg); _check_names(cfg)
     return cfg
@@ -65,8 +67,10 @@ def resolve_config(profile:str='offline', # a key of `PROFILES`
 # %% ../nbs/09_experiment.ipynb #565f70b2
 def check_notebook_params(namespace:dict, # the notebook's globals() after the parameters (and injected) cells
                           before:set) -> dict: # names defined before the parameters cell
-    "The settings passed to a notebook; raise a `TypeError` for a name that is not a setting (e.g. a typo injected by papermill)."
-    new = {k for k in set(namespace) - set(before) if not k.startswith('_') and k not in ('before', 'In', 'Out', 'exit', 'quit', 'get_ipython')}
+    ("The settings passed to a notebook; raise a `TypeError` for a name that is not a setting (e.g. a typo injected by "
+     "papermill).")
+    new = {k for k in set(namespace) - set(before) if not k.startswith('_')
+           and k not in ('before', 'In', 'Out', 'exit', 'quit', 'get_ipython')}
     if bad := sorted(new - set(SETTINGS) - {'profile'}):
         raise TypeError(f"unknown notebook parameter(s) {bad}; valid: {sorted(SETTINGS + ('profile',))} (see "
                         "mr_ntk.experiment.PROFILES)")
@@ -74,12 +78,16 @@ def check_notebook_params(namespace:dict, # the notebook's globals() after the p
 
 # %% ../nbs/09_experiment.ipynb #36fa2871
 def cpu_model() -> str:
-    "The CPU's model name (`/proc/cpuinfo`, else `platform.processor()`). Float32 kernels differ between CPUs, so a head retrained on another CPU differs in its last digits, then more."
-    try: return next(l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name'))
+    ("The CPU's model name (`/proc/cpuinfo`, else `platform.processor()`). Float32 kernels differ between CPUs, so a "
+     "head retrained on another CPU differs in its last digits, then more.")
+    try:
+        return next(l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines()
+                    if l.startswith('model name'))
     except (OSError, StopIteration): return platform.processor() or 'unknown'
 
 def environment_info(device=None) -> dict:
-    "Library versions, the device and the CPU (model, and the instruction set torch's kernels use), for the record of a run."
+    ("Library versions, the device and the CPU (model, and the instruction set torch's kernels use), for the record of "
+     "a run.")
     import timm, open_clip, numpy, mr_ntk
     dev = core.pick_device(device or 'auto')
     return dict(python=platform.python_version(), torch=torch.__version__, timm=timm.__version__,
@@ -91,20 +99,24 @@ def environment_info(device=None) -> dict:
 # %% ../nbs/09_experiment.ipynb #2110e62f
 class Experiment:
     "One run of the depth study: call the steps in order, or `run()`."
-    def __init__(self, cfg:dict): # a config from `resolve_config` (validated there), or a dict of every setting (validated here)
+    def __init__(self,
+                 cfg:dict): # a config from `resolve_config` (validated there), or a dict of all settings
         cfg = with_later_settings(cfg)
-        if cfg.get('config_id') != config_id(cfg):   # `resolve_config` validated what carries its own hash; an edited config is checked again
+        # `resolve_config` validated what carries its own hash; an edited config is checked again
+        if cfg.get('config_id') != config_id(cfg):
             cfg = dict(validate_config(cfg), config_id=config_id(cfg), record_name=record_name(cfg))
         self.cfg, self.device = cfg, core.pick_device(cfg['device'])
         self.timings, self.metrics, self.spectra, self.histories = {}, {}, {}, {}
 
-    _MADE_BY = dict(source_train='load_data', backbone='load_backbone', source_model='build_source', model='build_reprogrammed')
+    _MADE_BY = dict(source_train='load_data', backbone='load_backbone', source_model='build_source',
+                    model='build_reprogrammed')
     def needs(self, *attrs:str):
         "Raise a `RuntimeError` naming the earlier step(s) to call when a step runs before what it needs exists."
         if missing := [a for a in attrs if getattr(self, a, None) is None]:
             raise RuntimeError(f"call {', '.join(f'{self._MADE_BY[a]}()' for a in missing)} first (steps run in "
                                "the order of `run()`: "
-                               "load_data, build_source, evaluate_source, source_spectra, build_reprogrammed, no_transform_reference, "
+                               "load_data, build_source, evaluate_source, source_spectra, build_reprogrammed, "
+                               "no_transform_reference, "
                                "target_spectra, predict, reprogram, save)")
 
     @contextlib.contextmanager
@@ -130,8 +142,10 @@ def load_data(self:Experiment):
     c = self.cfg
     kw = dict(seed=c['data_seed'], root=c['data_root'], download=c['download'])
     with self.timed('data'):
-        self.source_train, self.source_test = _subset(c, 'source', 'train', 'n_source', kw), _subset(c, 'source', 'test', 'n_source_test', kw)
-        self.target_train, self.target_test = _subset(c, 'target', 'train', 'n_target', kw), _subset(c, 'target', 'test', 'n_target_test', kw)
+        self.source_train, self.source_test = _subset(c, 'source', 'train', 'n_source', kw), _subset(c, 'source',
+                'test', 'n_source_test', kw)
+        self.target_train, self.target_test = _subset(c, 'target', 'train', 'n_target', kw), _subset(c, 'target',
+                'test', 'n_target_test', kw)
     self.n_source_classes, self.n_target_classes = data.n_classes(c['source']), data.n_classes(c['target'])
     return self
 
@@ -140,7 +154,8 @@ HEAD_CODE_VERSION = 1 # bump when a change to head training changes what a train
 
 @patch
 def source_key(self:Experiment) -> str:
-    "Hash of what determines the trained head: its settings, the source data's content, the backbone's weights, the code version."
+    ("Hash of what determines the trained head: its settings, the source data's content, the backbone's weights, the "
+     "code version.")
     return core.config_hash(dict({k: self.cfg[k] for k in HEAD_SETTINGS}, data=self.source_data_sha256(),
                                  backbone=self.backbone.describe(), code=HEAD_CODE_VERSION), 20)
 
@@ -160,7 +175,8 @@ def data_key(self:Experiment, which:str) -> dict: # 'source_train', 'source_test
 # %% ../nbs/09_experiment.ipynb #57df86ce
 @patch
 def head_cache_path(self:Experiment) -> Path:
-    "Where the trained source head of this config is cached (keyed by `source_key`: data, backbone weights, head settings)."
+    ("Where the trained source head of this config is cached (keyed by `source_key`: data, backbone weights, head "
+     "settings).")
     return core.cache_dir()/'source_heads'/f'{self.source_key()}.pt'
 
 @patch
@@ -169,7 +185,8 @@ def load_backbone(self:Experiment):
     c = self.cfg
     if getattr(self, 'backbone', None) is None:
         with self.timed('backbone'):
-            self.backbone = models.get_backbone(c['backbone'], pretrained=c['pretrained'], device=self.device, input_size=c['source_size'])
+            self.backbone = models.get_backbone(c['backbone'], pretrained=c['pretrained'], device=self.device,
+                                                input_size=c['source_size'])
     return self
 
 @patch
@@ -177,7 +194,8 @@ def build_source(self:Experiment):
     "Backbone + ConvHead: loaded from the head cache, or trained on the source data and cached."
     c = self.cfg; self.needs('source_train'); self.load_backbone()
     torch.manual_seed(c['seed'])
-    head = models.ConvHead(c['depth'], c['width'], self.n_source_classes, self.backbone.out_channels, max_depth=c['max_depth'])
+    head = models.ConvHead(c['depth'], c['width'], self.n_source_classes, self.backbone.out_channels,
+                           max_depth=c['max_depth'])
     self.source_model = models.SourceModel(self.backbone, head).to(self.device)
     path = self.head_cache_path()
     with self.timed('source_train'):
@@ -189,19 +207,25 @@ def build_source(self:Experiment):
 def _untrained_head(self:Experiment):
     "`source_epochs=0`: keep the seeded head at initialisation (the zero point of a source-quality dose-response)."
     self.histories['source'], self.metrics['source_head_cached'] = [], False
-    self.metrics['source_training'] = dict(epochs_run=0, stop_reason='untrained', converged=None, final_improvement=None)
+    self.metrics['source_training'] = dict(epochs_run=0, stop_reason='untrained', converged=None,
+                                           final_improvement=None)
 
 @patch
 def _train_head(self:Experiment, path):
     c = self.cfg
-    h = features.train_source(self.source_model, self.source_train, val_fraction=c['val_fraction'], cache_key=self.data_key('source_train'),
-                            seed=c['seed'], epochs=c['source_epochs'], patience=c['patience'], weight_decay=c['source_weight_decay'],
-                            loss=c['loss'], batch_size=c['source_batch_size'], schedule=c['schedule'], min_delta=c['min_delta'],
+    h = features.train_source(self.source_model, self.source_train, val_fraction=c['val_fraction'],
+                              cache_key=self.data_key('source_train'),
+                            seed=c['seed'], epochs=c['source_epochs'], patience=c['patience'],
+                              weight_decay=c['source_weight_decay'],
+                            loss=c['loss'], batch_size=c['source_batch_size'], schedule=c['schedule'],
+                              min_delta=c['min_delta'],
                             device=self.device, progress=c['progress'])
     self.histories['source'], self.metrics['source_head_cached'] = list(h), False
-    self.metrics['source_training'] = {k: h.meta.get(k) for k in ('epochs_run', 'stop_reason', 'converged', 'final_improvement')}
+    self.metrics['source_training'] = {k: h.meta.get(k)
+                                       for k in ('epochs_run', 'stop_reason', 'converged', 'final_improvement')}
     train.save_checkpoint(path, self.source_model.head, dict(head=self.source_model.head.config(), history=list(h),
-                                                             training=self.metrics['source_training'], source_key=self.source_key()))
+                                                             training=self.metrics['source_training'],
+            source_key=self.source_key()))
 
 @patch
 def _load_head(self:Experiment, path) -> bool:
@@ -210,7 +234,8 @@ def _load_head(self:Experiment, path) -> bool:
     try:
         sd, ck = train.load_checkpoint(path)
         if ck.get('source_key') != self.source_key(): raise core.CorruptFileError(f"file {str(path)!r} holds "
-                                                                                  f"another head ({ck.get('source_key')})")
+                                                                                  f"another head "
+                f"({ck.get('source_key')})")
         self.source_model.head.load_state_dict(sd)
     except (core.CorruptFileError, RuntimeError, KeyError) as e:
         warnings.warn(f"source-head cache {str(path)!r} is unusable ({e}): removing it and retraining")
@@ -223,7 +248,8 @@ def _load_head(self:Experiment, path) -> bool:
 @patch
 def source_features(self:Experiment, which:str='source_test'): # 'source_train' or 'source_test'
     "Cached backbone features `(N,C,h,w)` of a source subset."
-    return features.extract_features(self.backbone, getattr(self, which)[0], cache_key=self.data_key(which), progress=self.cfg['progress'])
+    return features.extract_features(self.backbone, getattr(self, which)[0], cache_key=self.data_key(which),
+                                     progress=self.cfg['progress'])
 
 @patch
 def evaluate_source(self:Experiment):
@@ -232,7 +258,8 @@ def evaluate_source(self:Experiment):
     with self.timed('source_eval'):
         ev = train.evaluate(self.source_model.head, self.source_features('source_test'), self.source_test[1],
                              loss=self.cfg['loss'], device=self.device)
-    self.metrics.update(source_acc=ev['acc'], source_loss=ev['loss'], source_per_class_acc=ev['per_class_acc'], source_n_test=len(self.source_test[1]))
+    self.metrics.update(source_acc=ev['acc'], source_loss=ev['loss'], source_per_class_acc=ev['per_class_acc'],
+                        source_n_test=len(self.source_test[1]))
     return ev
 
 # %% ../nbs/09_experiment.ipynb #f5baf432
@@ -240,7 +267,8 @@ def evaluate_source(self:Experiment):
 def source_spectra(self:Experiment):
     "Traced (n x n) empirical and analytic NTK spectra of the source head on source samples, averaged over draws."
     c = self.cfg; self.needs('source_model')
-    meta = dict(source_key=self.source_key(), ntk_per_class=c['ntk_per_class'], ntk_draws=c['ntk_draws'], kind='source_spectra')
+    meta = dict(source_key=self.source_key(), ntk_per_class=c['ntk_per_class'], ntk_draws=c['ntk_draws'],
+                kind='source_spectra')
     path = core.cache_dir()/'source_heads'/f"{self.source_key()}_ntk{c['ntk_per_class']}x{c['ntk_draws']}.pt"
     res = core.load_cache_entry(path, meta)   # float64 eigenvalues, checksummed: a warm run equals a cold one exactly
     cached = res is not None
@@ -260,7 +288,8 @@ def _source_spectra(self:Experiment) -> dict:
     for kind in ('empirical', 'analytic'):
         t0 = time.time()
         res = ntk.source_spectrum(self.source_model.head, draws, kernel=kind, mode='trace')
-        out[kind] = dict(mean=res['mean'], eigs=torch.stack([s.eigs for s in res['spectra']]).mean(0), seconds=round(time.time() - t0, 3))
+        out[kind] = dict(mean=res['mean'], eigs=torch.stack([s.eigs for s in res['spectra']]).mean(0),
+                         seconds=round(time.time() - t0, 3))
     return out
 
 # %% ../nbs/09_experiment.ipynb #eb9e4ae5
@@ -274,14 +303,17 @@ def build_reprogrammed(self:Experiment):
     lm = transforms.LabelMap(c['label_map'], self.n_source_classes, self.n_target_classes, seed=c['seed'])
     self.model = transforms.Reprogrammed(self.source_model, t, lm).to(self.device)
     if not lm.fitted:
-        with self.timed('label_map'): lm.fit_frequency(lambda x: x, self.model.source_logits(self.target_train[0], device=self.device), self.target_train[1])
+        with self.timed('label_map'):
+            lm.fit_frequency(lambda x: x, self.model.source_logits(self.target_train[0], device=self.device),
+                             self.target_train[1])
     return self
 
 @patch
 def no_transform_reference(self:Experiment):
     "Target accuracy of the source model on target images resized straight to its input, same label map."
     self.needs('model')
-    ref = transforms.Reprogrammed(self.source_model, transforms.make_transform('none', self.cfg['source_size']), self.model.label_map)
+    ref = transforms.Reprogrammed(self.source_model, transforms.make_transform('none', self.cfg['source_size']),
+                                  self.model.label_map)
     with self.timed('reference'):
         ev = train.evaluate(ref, *self.target_test, loss=self.cfg['loss'], device=self.device)
     self.metrics.update(target_acc_no_transform=ev['acc'], target_loss_no_transform=ev['loss'])
@@ -290,10 +322,12 @@ def no_transform_reference(self:Experiment):
 # %% ../nbs/09_experiment.ipynb #c4b49945
 @patch
 def target_spectra(self:Experiment):
-    "Spectra of the full and traced reprogramming NTK at initialisation on a balanced target subset (`ntk.reprogram_spectrum`)."
+    ("Spectra of the full and traced reprogramming NTK at initialisation on a balanced target subset "
+     "(`ntk.reprogram_spectrum`).")
     c = self.cfg; self.needs('model')
     idx = data.balanced_indices(self.target_train[1], c['ntk_per_class'], seed=c['seed'])
-    with self.timed('target_ntk'): res = ntk.reprogram_spectrum(self.model, self.target_train[0][idx], dtype=c['ntk_dtype'])
+    with self.timed('target_ntk'):
+        res = ntk.reprogram_spectrum(self.model, self.target_train[0][idx], dtype=c['ntk_dtype'])
     for kind in ('full', 'trace'):
         self.spectra[f'target_{kind}'] = res[kind]
         self.metrics[f'target_ntk_{kind}'] = dict(res[kind].stats(), dtype=res['dtype_used'])
@@ -312,16 +346,17 @@ def predict(self:Experiment, settings:dict=None) -> dict:
     tr = data.balanced_indices(y, k(y, st['n_train_per_class']), seed=c['seed'])
     te = data.balanced_indices(yt, k(yt, st['n_test_per_class']), seed=c['seed'])
     with self.timed('predictors'):
-        scores = transfer.transfer_scores(self.model, (X[tr], y[tr]), (Xt[te], yt[te]), ridge_rel=st['ridge_rel'], dtype=st['dtype'])
+        scores = transfer.transfer_scores(self.model, (X[tr], y[tr]), (Xt[te], yt[te]), ridge_rel=st['ridge_rel'],
+                                          dtype=st['dtype'])
     self.predictors = dict(settings=st, scores=scores)
     return scores
 
 # %% ../nbs/09_experiment.ipynb #18b6d93f
 def add_predictors(path, # a complete record written by `Experiment.save`
                    settings:dict=None,
-                   retrain_head:bool=False, # True: retrain a head missing from this machine's cache (refused if it differs)
+                   retrain_head:bool=False, # True: retrain a head missing from the cache (refused if it differs)
                   ) -> dict:
-    """Compute the predictors of a finished run from its stored config (cached head, transform at init) and add them to its record.
+    """Compute the predictors of a finished run from its stored config (cached head, transform at init); add them to it.
     Costs (`*_s`, `timings['predictors']`) measured in the run are kept for the scores it had (a rescore may share the
     machine with other work); this pass's are stored under `predictors['rescored']`."""
     rec = core.read_json(path, 'record')
@@ -331,13 +366,15 @@ def add_predictors(path, # a complete record written by `Experiment.save`
                                                           "(edited after the run): rerun it")
     e = Experiment(dict(rec['config'], progress=False)).load_data().load_backbone()
     if rec['config'].get('source_epochs') != 0 and not retrain_head and not e.head_cache_path().exists():
-        raise ValueError(f"record {str(path)!r}: its source head is not in this machine's cache ({e.head_cache_path()}); "
+        raise ValueError(f"record {str(path)!r}: its source head is not in this machine's cache "
+                         f"({e.head_cache_path()}); "
                          ""
                          "rescore where it ran, or pass retrain_head=True (refused if the retrained head differs)")
     e.build_source()
     if source_history(e.histories.get('source')) != source_history((rec.get('histories') or {}).get('source')):
         raise ValueError(f"record {str(path)!r}: the rebuilt source head's training history differs from the record's, "
-                         "so its scores would describe another source model; rescore on the machine that ran it or rerun it")
+                         "so its scores would describe another source model; rescore on the machine that ran it or "
+                         "rerun it")
     e.build_reprogrammed(); e.predict(settings)
     old, new = (rec.get('predictors') or {}).get('scores') or {}, e.predictors['scores']
     kept = {k: old[k] for k in new if k.endswith('_s') and k in old}
@@ -352,9 +389,11 @@ def add_predictors(path, # a complete record written by `Experiment.save`
 def _train_transform(self:Experiment, model, split, lr:float, epochs:int, patience):
     "Train `model`'s transform on the train part of `split` with validation on its val part."
     c, (X, y), (tr, va) = self.cfg, self.target_train, split
-    return transforms.train_reprogram(model, (X[tr], y[tr]), (X[va], y[va]) if len(va) else None, lr=lr, vp_lr_mult=c['vp_lr_mult'],
+    return transforms.train_reprogram(model, (X[tr], y[tr]), (X[va], y[va]) if len(va) else None, lr=lr,
+                                      vp_lr_mult=c['vp_lr_mult'],
                                       loss=c['loss'], epochs=epochs, batch_size=c['batch_size'], patience=patience,
-                                      schedule=c['schedule'], min_delta=c['min_delta'], seed=c['seed'], device=self.device,
+                                      schedule=c['schedule'], min_delta=c['min_delta'], seed=c['seed'],
+                                      device=self.device,
                                       forward=train.make_forward(model, c['compile'], c['autocast'], self.device.type),
                                       progress=c['progress'])
 
@@ -365,14 +404,16 @@ def select_lr(self:Experiment, split) -> float:
     c = self.cfg
     if not c['lr_grid']: self.metrics['lr_selection'] = None; return c['lr']
     if len(c['lr_grid']) == 1:   # nothing to choose: no search epochs
-        self.metrics['lr_selection'] = dict(grid=c['lr_grid'], epochs=0, trials=[], chosen=c['lr_grid'][0], on='fixed'); return c['lr_grid'][0]
+        self.metrics['lr_selection'] = dict(grid=c['lr_grid'], epochs=0, trials=[], chosen=c['lr_grid'][0],
+                                            on='fixed'); return c['lr_grid'][0]
     trials = []
     with self.timed('lr_search'):
         for lr in c['lr_grid']:
             h = self._train_transform(copy.deepcopy(self.model), split, lr, c['lr_search_epochs'], None)
             trials.append(dict(lr=lr, val_loss=h.best['val_loss'], val_acc=h.best['val_acc']))
     best = min(trials, key=lambda t: t['val_loss'])['lr']
-    self.metrics['lr_selection'] = dict(grid=c['lr_grid'], epochs=c['lr_search_epochs'], trials=trials, chosen=best, on='val')
+    self.metrics['lr_selection'] = dict(grid=c['lr_grid'], epochs=c['lr_search_epochs'], trials=trials, chosen=best,
+                                        on='val')
     return best
 
 # %% ../nbs/09_experiment.ipynb #5002f586
@@ -384,11 +425,15 @@ def reprogram(self:Experiment):
     lr = self.select_lr(split)
     with self.timed('reprogram'): h = self._train_transform(self.model, split, lr, c['epochs'], c['patience'])
     self.histories['target'] = list(h)
-    with self.timed('target_eval'): ev = train.evaluate(self.model, *self.target_test, loss=c['loss'], device=self.device)
-    self.metrics.update(target_acc=ev['acc'], target_loss=ev['loss'], target_per_class_acc=ev['per_class_acc'], lr_used=lr, target_n_test=len(self.target_test[1]),
+    with self.timed('target_eval'):
+        ev = train.evaluate(self.model, *self.target_test, loss=c['loss'], device=self.device)
+    self.metrics.update(target_acc=ev['acc'], target_loss=ev['loss'], target_per_class_acc=ev['per_class_acc'],
+                        lr_used=lr, target_n_test=len(self.target_test[1]),
                         n_trainable=self.model.describe()['n_trainable'], reprogram_epochs_run=len(h),
                         reprogram_seconds_per_epoch=sum(r['seconds'] for r in h) / len(h),
-                        reprogram_training={k: h.meta.get(k) for k in ('stop_reason', 'converged', 'final_improvement', 'convergence_tol', 'epochs_cap')})
+                        reprogram_training={k: h.meta.get(k)
+                                            for k in ('stop_reason', 'converged', 'final_improvement',
+                                                      'convergence_tol', 'epochs_cap')})
     return ev
 
 # %% ../nbs/09_experiment.ipynb #5e7bc2dc
@@ -400,7 +445,8 @@ def record(self:Experiment) -> dict:
                 created=datetime.datetime.now().isoformat(timespec='seconds'),
                 config=self.cfg, backbone=self.backbone.describe(), pretrained=bool(self.backbone.pretrained),
                 source_head=self.source_model.head.config(), reprogram=self.model.describe(), metrics=self.metrics,
-                eigenvalues={k: s.eigs.tolist() for k, s in self.spectra.items()}, predictors=getattr(self, 'predictors', None),
+                eigenvalues={k: s.eigs.tolist() for k, s in self.spectra.items()},
+                predictors=getattr(self, 'predictors', None),
                 histories=self.histories, timings=self.timings, environment=environment_info(self.device))
 
 @patch

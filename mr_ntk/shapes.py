@@ -29,8 +29,10 @@ def shape_params(split, n, difficulty, data_seed)->dict: # per-image parameters,
     fg, bg_rand, m = u(4, 3), u(5, 3), 0.15 + 0.7*d    # m: how much the background ignores the foreground
     tex = u(6, 6)                                      # freq, orientation, phase, amplitude, colour (2)
     return dict(label=lab.astype(np.int64), r=r, c=(1 - r[:, None]) * (2*u(2, 2) - 1), rot=2*np.pi*u(3),
-                fg=fg, bg=(1 - m)*(1 - fg) + m*bg_rand, tex=tex, aspect=0.45 + 0.2*u(9), clutter=u(7, 4, 7), noise=u(10, 3),
-                n_clutter=np.floor(u(8) * (4*d + 0.999)).astype(np.int64), difficulty=d, data_seed=data_seed, split=split)
+                fg=fg, bg=(1 - m)*(1 - fg) + m*bg_rand, tex=tex, aspect=0.45 + 0.2*u(9), clutter=u(7, 4, 7),
+                noise=u(10, 3),
+                n_clutter=np.floor(u(8) * (4*d + 0.999)).astype(np.int64), difficulty=d, data_seed=data_seed,
+                split=split)
 
 # %% ../nbs/01a_shapes.ipynb #7e9069a6
 def _sdf_box(px, py, a, b): return torch.maximum(px.abs() - a, py.abs() - b)
@@ -88,7 +90,8 @@ def _pixel_noise(p, i, size)->Tensor: # (B,3,size,size): a bank image picked and
     n = np.array([64, size, size]); q = ((p['noise'][i] * n).astype(np.int64) % n).T  # u may round up to 1.0 in float32
     b, dy, dx = [torch.from_numpy(v) for v in q]; r = torch.arange(size)
     rows, cols = (r[None] + dy[:, None]) % size, (r[None] + dx[:, None]) % size
-    return _noise_bank(size)[b[:, None, None, None], torch.arange(3)[None, :, None, None], rows[:, None, :, None], cols[:, None, None, :]]
+    return _noise_bank(size)[b[:, None, None, None], torch.arange(3)[None, :, None, None], rows[:, None, :, None],
+                             cols[:, None, None, :]]
 
 # %% ../nbs/01a_shapes.ipynb #9cfde9b0
 def _render_chunk(p, i, size)->np.ndarray: # uint8 (B,3,size,size)
@@ -102,7 +105,8 @@ def _render_chunk(p, i, size)->np.ndarray: # uint8 (B,3,size,size)
     img.lerp_(torch.from_numpy(p['fg'][i])[..., None, None].expand_as(img), _shape_layer(p, i, X, Y, size))
     img = _clutter_layer(p, i, X, Y, size, img)
     if p['difficulty'] > 0: img.add_(_pixel_noise(p, i, size), alpha=0.12*p['difficulty'])
-    out = np.empty((len(i), 3, size, size), np.uint8); out[o] = img.clamp_(0, 1).mul_(255).round_().to(torch.uint8).numpy()
+    out = np.empty((len(i), 3, size, size), np.uint8); out[o] = img.clamp_(0,
+            1).mul_(255).round_().to(torch.uint8).numpy()
     return out
 
 # %% ../nbs/01a_shapes.ipynb #95f6ced9

@@ -101,7 +101,8 @@ def _param_groups(model, param_groups, lr):
     if param_groups is not None: groups = [dict(g) for g in param_groups]
     else: groups = [dict(params=[p for p in model.parameters() if p.requires_grad], lr=lr)]
     for g in groups: g['params'] = [p for p in g['params'] if p.requires_grad]
-    if not any(g['params'] for g in groups): raise ValueError("model has no parameters with requires_grad=True to train")
+    if not any(g['params'] for g in groups):
+        raise ValueError("model has no parameters with requires_grad=True to train")
     return [g for g in groups if g['params']]
 
 # %% ../nbs/03_train.ipynb #bc944d8f
@@ -122,7 +123,8 @@ def _train_epoch(model, X, y, opt, loss, batch_size, gen, dev, forward):
 
 # %% ../nbs/03_train.ipynb #9a5ce750
 class EarlyStopping:
-    "Track the best val loss (an improvement beats it by more than `min_delta`, relative); stop after `patience` bad epochs."
+    ("Track the best val loss (an improvement beats it by more than `min_delta`, relative); stop after `patience` bad "
+     "epochs.")
     def __init__(self, patience=None, restore_best=True, min_delta:float=1e-4):
         self.patience, self.restore_best, self.min_delta = patience, restore_best, min_delta
         self.best, self.bad, self.state = math.inf, 0, None
@@ -168,12 +170,15 @@ SCHEDULES = ('none', 'plateau')
 def _scheduler(opt, schedule:str, patience):
     "'plateau': halve every group's lr after `max(1, patience // 2)` epochs without val improvement."
     if schedule == 'none': return None
-    return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=max(1, (patience or 2) // 2), threshold=1e-4)
+    return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=max(1, (patience or 2) // 2),
+                                                      threshold=1e-4)
 
 # %% ../nbs/03_train.ipynb #fcd84ca2
 def make_forward(model:nn.Module, compile:str='none', autocast:str='none', device_type:str='cpu'):
-    "A `forward(model, xb)` for `fit`/`evaluate` (None: the plain call): `model` compiled and/or run under bfloat16 autocast."
-    check_setting('compile', compile); check_setting('autocast', autocast)   # their choices are declared in mr_ntk.settings
+    ("A `forward(model, xb)` for `fit`/`evaluate` (None: the plain call): `model` compiled and/or run under bfloat16 "
+     "autocast.")
+    # their choices are declared in mr_ntk.settings
+    check_setting('compile', compile); check_setting('autocast', autocast)
     run = torch.compile(model) if compile == 'default' else model
     if autocast == 'none': return (lambda m, xb: run(xb)) if compile == 'default' else None
     def fwd(m, xb):
@@ -206,7 +211,8 @@ def fit(model:nn.Module, train, val=None, # (X, y) tensor pairs; X any input the
     for ep in (bar := tqdm(range(epochs), desc=desc, disable=progress is not True, leave=False)):
         hist.append(rec := _epoch(model, train, val, opt, loss, batch_size, gen, dev, forward, ep))
         rec['lr'] = max(g['lr'] for g in opt.param_groups)
-        bar.set_postfix(shown := {k: round(v, 4) for k, v in rec.items() if k.endswith(('loss', 'acc')) and v is not None})
+        bar.set_postfix(shown := {k: round(v, 4) for k,
+                                  v in rec.items() if k.endswith(('loss', 'acc')) and v is not None})
         if progress == 'lines':
             print(f"{desc} epoch {ep + 1}/{epochs} ({rec['seconds']:.0f} s): "
                   "" + ', '.join(f'{k} {v}' for k, v in shown.items()), flush=True)
