@@ -8,9 +8,10 @@ import ast, contextlib, hashlib, io, json, os, re, tempfile, warnings
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['check_choice', 'check_int', 'check_finite', 'parse_value', 'pick_device', 'atomic_write', 'json_default',
-           'write_json_atomic', 'CorruptFileError', 'read_json', 'atomic_save_torch', 'load_verified_torch',
-           'load_cache_entry', 'config_hash', 'cache_dir', 'tensor_sha256', 'safe_name']
+__all__ = ['SMALL_WORK', 'check_choice', 'check_int', 'check_finite', 'parse_value', 'pick_device', 'threads_for',
+           'intra_op_threads', 'omp_wait_policy', 'atomic_write', 'json_default', 'write_json_atomic',
+           'CorruptFileError', 'read_json', 'atomic_save_torch', 'load_verified_torch', 'load_cache_entry',
+           'config_hash', 'cache_dir', 'tensor_sha256', 'safe_name']
 
 # %% ../nbs/00_core.ipynb #ac897c2d
 def check_choice(name:str, # the parameter's name, as the user wrote it
@@ -65,6 +66,26 @@ def pick_device(device='auto', # 'auto', 'cpu', 'cuda', 'cuda:N' or a `torch.dev
     if d.type == 'cuda' and d.index is not None and d.index >= torch.cuda.device_count():
         raise ValueError(f"device={device!r}: only {torch.cuda.device_count()} CUDA device(s); use 'cuda:0'..")
     return d
+
+# %% ../nbs/00_core.ipynb #abae40ab
+SMALL_WORK = 1e7 # elements per op below which one intra-op thread is faster under contention (benchmarks/contention.py)
+
+def threads_for(work:float) -> int|None:
+    "Intra-op threads for ops of `work` elements: 1 below `SMALL_WORK`, else None (torch's count); never load-based."
+    return 1 if work < SMALL_WORK else None
+
+@contextlib.contextmanager
+def intra_op_threads(n:int|None): # threads for the block; None: leave torch's count
+    "Run a block with at most `n` torch intra-op threads, then restore the count it had."
+    import torch
+    old = torch.get_num_threads()
+    if n is not None: torch.set_num_threads(max(1, min(n, old)))
+    try: yield
+    finally: torch.set_num_threads(old)
+
+def omp_wait_policy() -> str:
+    "The OpenMP wait policy in this process's environment ('default' when unset); torch reads it when it loads."
+    return os.environ.get('OMP_WAIT_POLICY', 'default').lower()
 
 # %% ../nbs/00_core.ipynb #1f790d97
 def atomic_write(path, # target file; its folder is created

@@ -93,7 +93,7 @@ def environment_info(device=None) -> dict:
     return dict(python=platform.python_version(), torch=torch.__version__, timm=timm.__version__,
                 open_clip=open_clip.__version__, numpy=numpy.__version__, mr_ntk=mr_ntk.__version__,
                 platform=platform.platform(), cpu=cpu_model(), cpu_capability=torch.backends.cpu.get_cpu_capability(),
-                device=str(dev), cpu_threads=torch.get_num_threads(),
+                device=str(dev), cpu_threads=torch.get_num_threads(), omp_wait_policy=core.omp_wait_policy(),
                 gpu=torch.cuda.get_device_name(dev) if dev.type == 'cuda' else None)
 
 # %% ../nbs/09_experiment.ipynb #2110e62f

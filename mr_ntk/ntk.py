@@ -17,7 +17,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from torch.func import functional_call, vmap, jacrev, jvp, vjp
 from fastcore.basics import patch
-from .core import check_choice, check_finite
+from .core import check_choice, check_finite, intra_op_threads, threads_for
 
 # %% ../nbs/06_ntk.ipynb #8a9d9690
 MODES = ('full', 'trace', 'diagonal')
@@ -539,8 +539,10 @@ def cntk_gap(feats1:Tensor, # (n1,C,h,w) backbone feature maps
         check_finite(name, f, _NONFINITE_INPUT)
     x1 = feats1.double(); xb = x1 if feats2 is None else feats2.double().to(x1.device)
     cs = chunk_size or max(1, int(2**12 / (x1.shape[-1] * x1.shape[-2])))  # a GEMM block of <= 2^24 pixel pairs
-    return _blocked(lambda r, c: _cntk_block(x1[r], None if c is None else xb[c], depth, sw, sb),
-                    len(x1), None if feats2 is None else len(xb), cs, 'trace')
+    work = min(cs, len(x1)) * len(xb) * (x1.shape[-1] * x1.shape[-2]) ** 2   # pixel pairs of one block's ops
+    with intra_op_threads(threads_for(work)):   # small maps: one thread (robust on a shared machine)
+        return _blocked(lambda r, c: _cntk_block(x1[r], None if c is None else xb[c], depth, sw, sb),
+                        len(x1), None if feats2 is None else len(xb), cs, 'trace')
 
 # %% ../nbs/06_ntk.ipynb #c543467d
 def head_ntk(head:nn.Module, # a ConvHead (or any feature -> logits module)
