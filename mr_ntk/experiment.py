@@ -284,7 +284,8 @@ def _source_spectra(self:Experiment) -> dict:
     "Compute both source-head spectra: draw-averaged statistics, draw-averaged sorted eigenvalues, seconds."
     c, out = self.cfg, {}
     feats = self.source_features('source_train')
-    draws = [feats[i] for i in data.balanced_draws(self.source_train[1], c['ntk_per_class'], c['ntk_draws'], c['seed'])]
+    draws = [feats[i].to(self.device)
+             for i in data.balanced_draws(self.source_train[1], c['ntk_per_class'], c['ntk_draws'], c['seed'])]
     for kind in ('empirical', 'analytic'):
         t0 = time.time()
         res = ntk.source_spectrum(self.source_model.head, draws, kernel=kind, mode='trace')

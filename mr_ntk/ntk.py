@@ -124,7 +124,13 @@ def _ntk(model, p:dict, x1:Tensor, x2, mode:str, method, chunk_size, memory_budg
     dev = next(iter(p.values())).device
     x1, x2 = x1.to(dev), None if x2 is None else x2.to(dev)
     for name, x in zip(names, (x1, x2)): _check_input(model, name, x)
-    return _IMPLS[impl][1](model, p, x1, x2, mode, chunk_size, memory_budget_gb).detach()
+    with _no_tf32():   # CUDA convs default to TF32 (~1e-3): the precision rule assumes float32's 1.2e-7
+        return _IMPLS[impl][1](model, p, x1, x2, mode, chunk_size, memory_budget_gb).detach()
+
+def _no_tf32():
+    "cuDNN without TF32 for the block (a no-op on the CPU); other cuDNN flags as they are."
+    b = torch.backends.cudnn
+    return b.flags(enabled=b.enabled, benchmark=b.benchmark, deterministic=b.deterministic, allow_tf32=False)
 
 # %% ../nbs/06_ntk.ipynb #97e8b194
 def _blocked(block, # (rows: slice, cols: slice|None) -> kernel block; cols=None: the symmetric block of rows

@@ -31,7 +31,7 @@ def predict_loss_curve(kernel:Tensor, # (n,n,c,c) full NTK, or its (n*c, n*c) ma
                        n_samples:int|None=None, # n; None: from kernel (n,n,c,c) or residual0 (n,c)
                        ) -> Tensor: # (steps+1,) predicted loss L_0..L_steps (float64)
     "Training loss of the linearised model under full-batch GD (or gradient flow) on the MSE loss."
-    K, r0 = flatten_kernel(kernel).double(), residual0.double().reshape(-1)
+    K = flatten_kernel(kernel).double(); r0 = residual0.double().reshape(-1).to(K.device)
     if K.shape[0] != K.shape[1] or K.shape[0] != r0.numel():
         raise ValueError(f"kernel {tuple(K.shape)} does not match residual0 with {r0.numel()} entries; the kernel "
                          "must be (n*c, n*c)")
@@ -39,7 +39,7 @@ def predict_loss_curve(kernel:Tensor, # (n,n,c,c) full NTK, or its (n*c, n*c) ma
     if n is None: raise ValueError("n_samples=None but kernel and residual0 are both flat: pass n_samples (the "
                                    "loss is (1/2n)||r||^2)")
     lam, U = torch.linalg.eigh((K + K.T) / 2)
-    t = torch.arange(steps + 1, dtype=torch.float64)[:, None]
+    t = torch.arange(steps + 1, dtype=torch.float64, device=lam.device)[:, None]
     decay = torch.exp(-2 * lr * lam.clamp(min=0) * t / n) if flow else (1 - lr * lam / n) ** (2 * t)
     return (decay * (U.T @ r0) ** 2).sum(1) / (2 * n)
 

@@ -75,7 +75,7 @@ def evaluate(model:nn.Module, X, y, # X: (N,...) inputs, y: (N,) int labels
     was = model.training; model.to(dev).eval()
     try: tot, pred, n_out = _run_eval(model, X, y, loss, batch_size, dev, forward)
     finally: model.train(was)
-    yl = y if y.ndim == 1 else y.argmax(1)
+    yl = (y if y.ndim == 1 else y.argmax(1)).cpu()   # predictions come back on the CPU
     per = [((pred == c) & (yl == c)).sum().item() / max((yl == c).sum().item(), 1) if (yl == c).any() else float('nan')
            for c in range(max(n_out, int(yl.max()) + 1))] # nan: class absent from y
     return dict(acc=(pred == yl).float().mean().item(), loss=tot / len(y), per_class_acc=per, n=len(y))

@@ -414,4 +414,4 @@ def load_reprogram(path, # file written by `save_reprogram` / `train_reprogram(c
     t, lm = make_transform(**cfg['transform']), LabelMap(**cfg['label_map'])
     nn.ModuleDict(dict(transform=t, label_map=lm)).load_state_dict(sd)
     lm.assignment, lm.fitted = torch.tensor(cfg['assignment']), True
-    return Reprogrammed(source_model, t, lm)
+    return Reprogrammed(source_model, t, lm).to(next(source_model.parameters()).device)   # the source's device
