@@ -424,7 +424,8 @@ def reprogram(self:Experiment):
     c = self.cfg; self.needs('model')
     split = data.train_val_split(len(self.target_train[1]), c['val_fraction'], seed=c['seed'])
     lr = self.select_lr(split)
-    with self.timed('reprogram'): h = self._train_transform(self.model, split, lr, c['epochs'], c['patience'])
+    patience = c['patience'] if c['reprogram_patience'] is None else c['reprogram_patience']
+    with self.timed('reprogram'): h = self._train_transform(self.model, split, lr, c['epochs'], patience)
     self.histories['target'] = list(h)
     with self.timed('target_eval'):
         ev = train.evaluate(self.model, *self.target_test, loss=c['loss'], device=self.device)

@@ -85,6 +85,8 @@ SETTINGS_TABLE = (
     _S('epochs', 'pos_int', 'int', 'cap on reprogramming epochs (early stopping and the LR schedule stop it sooner)',
        column=True),
     _S('patience', 'nonneg_int', 'int', 'epochs without val-loss improvement before stopping', 3, head=True),
+    _S('reprogram_patience', 'opt_pos_int', 'int', 'reprogramming only: its patience; None: `patience`',
+       identity_default=None, column=True),
     _S('min_delta', 'nonneg_float', 'float', 'relative val-loss decrease that counts as an improvement', 1e-4,
        head=True),
     _S('schedule', 'choice', 'str', "'plateau' (halve the LR when the val loss stalls) | "
