@@ -49,7 +49,7 @@ def _rank_columns(df:pd.DataFrame) -> pd.DataFrame:
     "Each score's rank (1 = predicted best), the mean rank, and which scores put each set-up first."
     ranks = pd.DataFrame({f'rank.{k}': df[k].rank(ascending=k in LOWER_IS_BETTER, method='min') for k in RANK_SCORES})
     top = [', '.join(k for k in RANK_SCORES if ranks.at[i, f'rank.{k}'] == 1) for i in df.index]
-    return pd.concat([df, ranks], axis=1).assign(mean_rank=ranks.mean(1), top_of=top)
+    return pd.concat([df, ranks], axis=1).assign(mean_rank=ranks.mean(axis=1), top_of=top)
 
 def rank_setups(target:str, # the target dataset (a name of `mr_ntk.data`, e.g. 'digits', or 'imagefolder:<path>')
                 grid:dict, # candidates: setting -> values, e.g. {'depth': [1, 3], 'transform': ['vp', 'fc']}

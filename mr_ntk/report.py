@@ -739,6 +739,11 @@ def plot_predicted(df:pd.DataFrame, x:str='pred.ntk_pred_acc', y:str='target_acc
     ax.legend(fontsize=6); return ax
 
 # %% ../nbs/11_report.ipynb #5d7166aa
+def _legend(ax):
+    "A small legend, only when something is labelled (no empty-legend warning)."
+    if ax.get_legend_handles_labels()[0]: ax.legend(fontsize=6)
+    return ax
+
 def _plain_log_ticks(axis):
     ("Ticks at 1, 2, 5 x 10^k labelled as plain numbers: on a log axis spanning under two decades matplotlib labels "
      "its minor ticks, which overlap.")
@@ -779,7 +784,7 @@ def plot_vs_depth(df:pd.DataFrame, metric:str, ax=None, logy:bool=False):
                        label=f'{t}: below resolution (<= bound)')
     ax.set(xlabel='source head depth', ylabel=metric)
     if logy: _set_log(ax, 'y', pd.concat([df[metric], df.get(f'{metric}_bound', pd.Series(dtype=float))]))
-    ax.legend(fontsize=6); return ax
+    return _legend(ax)
 
 def plot_eigen_decay(records:list, key:str='target_full', ax=None, transform:str=None):
     "Sorted eigenvalues (log scale) per depth, averaged over seeds, for one kernel."
@@ -792,7 +797,7 @@ def plot_eigen_decay(records:list, key:str='target_full', ax=None, transform:str
         e = np.mean([v[:min(map(len, by[d]))] for v in by[d]], 0)
         ax.semilogy(np.arange(1, len(e) + 1), e, color=plt.cm.viridis(d / 7), label=f'depth {d}')
     ax.set(xlabel='index', ylabel='eigenvalue', title=f"{key}{'' if transform is None else ' ' + transform}")
-    ax.legend(fontsize=6); return ax
+    return _legend(ax)
 
 def plot_scatter(df:pd.DataFrame, x:str, y:str='target_acc', ax=None, logx:bool=True):
     ("One point per run, coloured by arm, with the pooled Spearman rho (of the raw values, whatever the score's "
@@ -800,7 +805,8 @@ def plot_scatter(df:pd.DataFrame, x:str, y:str='target_acc', ax=None, logx:bool=
     ax = ax or plt.subplots(figsize=(4, 3))[1]
     for t, g in df.groupby('arm'): ax.scatter(g[x], g[y], s=14, label=t)
     ok = df[[x, y]].dropna()
-    rho = stats.spearmanr(ok[x], ok[y])[0] if len(ok) > 2 else np.nan
+    varies = len(ok) > 2 and ok[x].nunique() > 1 and ok[y].nunique() > 1   # else rho is undefined
+    rho = stats.spearmanr(ok[x], ok[y])[0] if varies else np.nan
     ax.set(xlabel=x + (' (lower is better)' if x in LOWER_IS_BETTER else ''), ylabel=y,
            title=f'Spearman rho = {rho:.2f} (raw values)')
     if logx: _set_log(ax, 'x', ok[x])
@@ -930,7 +936,7 @@ def plot_source_heads(heads:pd.DataFrame, ax=None):
         s = g.groupby('depth')['source_acc'].agg(['mean', 'std', 'size'])
         ax.errorbar(s.index, s['mean'], yerr=s['std'].fillna(0), marker='o', capsize=3,
                     label=f"{bb} @ {size}px ({s['size'].min()}-{s['size'].max()} heads/depth)")
-    ax.set(xlabel='source head depth', ylabel='source_acc (every converged head)'); ax.legend(fontsize=6); return ax
+    ax.set(xlabel='source head depth', ylabel='source_acc (every converged head)'); return _legend(ax)
 
 def _shared_legend(axs):
     ("One legend, right of the last panel, for every label the panels `axs` drew (their own legends would cover the "

@@ -63,6 +63,14 @@ class SkipFlagged(NotebookClient):
            d.get('eval:', [''])[0].lower() == 'false': return cell
         return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
 
+def drop_stderr(nb):
+    """Pages show results: the kernel's stderr (warnings, progress bars, log lines, with the kernel's temporary paths)
+    is left out, as Quarto's `execute: warning: false` would; `nbdev_test` still shows it."""
+    for c in nb.cells:
+        if c.cell_type == 'code':
+            c.outputs = [o for o in c.get('outputs', []) if not (o.get('output_type') == 'stream' and o.get('name') == 'stderr')]
+    return nb
+
 def execute(nb, path, in_test=True):
     "Run `nb` in a fresh kernel in nbs/ (its own environment: IN_TEST set for the API pages, MPLBACKEND unset); '' or the error."
     env = {k: v for k, v in os.environ.items() if k not in ('MPLBACKEND', 'IN_TEST')}
@@ -168,6 +176,7 @@ def main(out=ROOT/'_docs', execute_nbs=True):
             t = time.time(); nb, banner = prepare(p, ROOT/'results', Path(tmp))
             try: nb, fm = nbdev_process(nb, p)
             except Exception: fm = {}; banner += _err(p, 'nbdev doc processors: ' + traceback.format_exc())
+            drop_stderr(nb)
             built.append((p, nb, fm, banner)); print(f'[docs] {p.name}: {time.time() - t:.0f} s')
     pages = [(page_name(p), fm.get("title", p.stem)) for p, _, fm, _ in built]
     pages.sort(key=lambda x: x[0] != 'index.html')  # the index first, then reading order
