@@ -65,10 +65,12 @@ class SkipFlagged(NotebookClient):
 
 def drop_stderr(nb):
     """Pages show results: the kernel's stderr (warnings, progress bars, log lines, with the kernel's temporary paths)
-    is left out, as Quarto's `execute: warning: false` would; `nbdev_test` still shows it."""
+    is left out, as Quarto's `execute: warning: false` would; `nbdev_test` still shows it. A cell marked
+    `#| output: false` shows no output at all, as in Quarto."""
     for c in nb.cells:
-        if c.cell_type == 'code':
-            c.outputs = [o for o in c.get('outputs', []) if not (o.get('output_type') == 'stream' and o.get('name') == 'stderr')]
+        if c.cell_type != 'code': continue
+        if re.search(r'^#\|\s*output:\s*false\s*$', c.source, re.M | re.I): c.outputs = []
+        c.outputs = [o for o in c.get('outputs', []) if not (o.get('output_type') == 'stream' and o.get('name') == 'stderr')]
     return nb
 
 def execute(nb, path, in_test=True):
@@ -174,6 +176,7 @@ def main(out=ROOT/'_docs', execute_nbs=True):
     with tempfile.TemporaryDirectory() as tmp:
         for p in notebooks(cfg.nbs_path):
             t = time.time(); nb, banner = prepare(p, ROOT/'results', Path(tmp))
+            drop_stderr(nb)   # before nbdev's processors, which may strip the `#| output: false` directive
             try: nb, fm = nbdev_process(nb, p)
             except Exception: fm = {}; banner += _err(p, 'nbdev doc processors: ' + traceback.format_exc())
             drop_stderr(nb)
