@@ -24,8 +24,8 @@ def check_choice(name:str, # the parameter's name, as the user wrote it
 # %% ../nbs/00_core.ipynb #d9ced3ee
 def check_int(name:str, value, lo:int|None=None, hi:int|None=None) -> int:
     "Return `value` if it is an int (not a bool) in `[lo, hi]`, else raise a `ValueError` naming `name`."
-    ok = isinstance(value, int) and not isinstance(value,
-                                                   bool) and (lo is None or value >= lo) and (hi is None or value <= hi)
+    ok = (isinstance(value, int) and not isinstance(value, bool)
+          and (lo is None or value >= lo) and (hi is None or value <= hi))
     if not ok:
         rng = f"in [{lo}, {hi}]" if lo is not None and hi is not None else (f">= {lo}" if lo is not None else "")
         raise ValueError(f"{name}={value!r} is not valid: must be an integer {rng}".rstrip())

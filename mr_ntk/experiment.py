@@ -142,10 +142,10 @@ def load_data(self:Experiment):
     c = self.cfg
     kw = dict(seed=c['data_seed'], root=c['data_root'], download=c['download'])
     with self.timed('data'):
-        self.source_train, self.source_test = _subset(c, 'source', 'train', 'n_source', kw), _subset(c, 'source',
-                'test', 'n_source_test', kw)
-        self.target_train, self.target_test = _subset(c, 'target', 'train', 'n_target', kw), _subset(c, 'target',
-                'test', 'n_target_test', kw)
+        self.source_train = _subset(c, 'source', 'train', 'n_source', kw)
+        self.source_test = _subset(c, 'source', 'test', 'n_source_test', kw)
+        self.target_train = _subset(c, 'target', 'train', 'n_target', kw)
+        self.target_test = _subset(c, 'target', 'test', 'n_target_test', kw)
     self.n_source_classes, self.n_target_classes = data.n_classes(c['source']), data.n_classes(c['target'])
     return self
 
@@ -214,12 +214,10 @@ def _untrained_head(self:Experiment):
 def _train_head(self:Experiment, path):
     c = self.cfg
     h = features.train_source(self.source_model, self.source_train, val_fraction=c['val_fraction'],
-                              cache_key=self.data_key('source_train'),
-                            seed=c['seed'], epochs=c['source_epochs'], patience=c['patience'],
-                              weight_decay=c['source_weight_decay'],
-                            loss=c['loss'], batch_size=c['source_batch_size'], schedule=c['schedule'],
-                              min_delta=c['min_delta'],
-                            device=self.device, progress=c['progress'])
+                              cache_key=self.data_key('source_train'), seed=c['seed'], epochs=c['source_epochs'],
+                              patience=c['patience'], weight_decay=c['source_weight_decay'], loss=c['loss'],
+                              batch_size=c['source_batch_size'], schedule=c['schedule'], min_delta=c['min_delta'],
+                              device=self.device, progress=c['progress'])
     self.histories['source'], self.metrics['source_head_cached'] = list(h), False
     self.metrics['source_training'] = {k: h.meta.get(k)
                                        for k in ('epochs_run', 'stop_reason', 'converged', 'final_improvement')}
