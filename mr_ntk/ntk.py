@@ -6,11 +6,11 @@
 __all__ = ['MODES', 'AUTO_ORDER', 'CLOSED_KINDS', 'PRECISION_RULE', 'NtkImpl', 'ntk_memory_estimate', 'register_impl',
            'resolve_impl', 'empirical_ntk', 'flatten_kernel', 'kernel_resolution', 'Spectrum', 'spectrum',
            'plot_spectra', 'plot_stat', 'input_gradients', 'vp_scale', 'transform_kind', 'transform_params',
-           'reprogram_ntk', 'vp_ntk', 'fc_ntk', 'precise_spectra', 'reprogram_spectrum', 'cntk_gap', 'head_ntk',
-           'conv_head_ntk', 'source_spectrum']
+           'reprogram_ntk', 'vp_ntk', 'fc_ntk', 'shift_add_depthwise', 'precise_spectra', 'reprogram_spectrum',
+           'cntk_gap', 'head_ntk', 'conv_head_ntk', 'source_spectrum']
 
 # %% ../nbs/06_ntk.ipynb #3b2e9816
-import copy, math, time
+import contextlib, copy, math, time
 from enum import Enum
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -436,6 +436,61 @@ def fc_ntk(target_fn, # u (n,C,S,S) -> (n,c_T)
     f = lambda u, z: [(z, input_gradients(target_fn, u, chunk_size))]
     return _gram_terms(f(u1, z1), None if u2 is None else f(u2, z2), mode)
 
+# %% ../nbs/06_ntk.ipynb #dw64cd01
+def _tap_slices(k:tuple, padded:tuple, stride:tuple, dilation:tuple) -> list:
+    "[(i, j, index)] of each kernel tap: `index` picks the padded-input pixels that tap (i, j) multiplies."
+    (kh, kw), (sh, sw), (dh, dw) = k, stride, dilation
+    ho, wo = (padded[-2] - dh * (kh - 1) - 1) // sh + 1, (padded[-1] - dw * (kw - 1) - 1) // sw + 1
+    rows = lambda i: slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+    cols = lambda j: slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
+    return [(i, j, (Ellipsis, rows(i), cols(j))) for i in range(kh) for j in range(kw)]
+
+class _DepthwiseShifts(torch.autograd.Function):
+    "Depthwise conv (weight (C,1,kh,kw), zero padding) as a sum of shifted, scaled views; backward of the same form."
+    @staticmethod
+    def forward(ctx, x, w, stride, padding, dilation):
+        xp, out = F.pad(x, (padding[1], padding[1], padding[0], padding[0])), None
+        for i, j, ix in _tap_slices(w.shape[-2:], xp.shape, stride, dilation):
+            wv = w[:, 0, i, j].view(1, -1, 1, 1)
+            if out is None: out = xp[ix] * wv
+            else: out.addcmul_(xp[ix], wv)
+        ctx.save_for_backward(xp, w); ctx.conf = stride, padding, dilation, x.shape[-2:]
+        return out
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, go):
+        (xp, w), (stride, (ph, pw), dilation, (h, wd)) = ctx.saved_tensors, ctx.conf
+        taps, gx, gw = _tap_slices(w.shape[-2:], xp.shape, stride, dilation), None, None
+        if ctx.needs_input_grad[0]:
+            gxp = torch.zeros_like(xp)
+            for i, j, ix in taps: gxp[ix].addcmul_(go, w[:, 0, i, j].view(1, -1, 1, 1))
+            gx = gxp[..., ph:ph + h, pw:pw + wd]
+        if ctx.needs_input_grad[1]:
+            gw = torch.zeros_like(w)
+            for i, j, ix in taps: gw[:, 0, i, j] = (go * xp[ix]).sum((0, 2, 3))
+        return gx, gw, None, None, None
+
+def _is_depthwise(m:nn.Module) -> bool:
+    return (type(m) is nn.Conv2d and 1 < m.groups == m.in_channels == m.out_channels and m.padding_mode == 'zeros'
+            and not isinstance(m.padding, str))
+
+def _depthwise_forward(m:nn.Conv2d):
+    def forward(x):
+        out = _DepthwiseShifts.apply(x, m.weight, m.stride, m.padding, m.dilation)
+        return out if m.bias is None else out + m.bias.view(1, -1, 1, 1)
+    return forward
+
+@contextlib.contextmanager
+def shift_add_depthwise(model:nn.Module):
+    "While active, `model`'s depthwise `nn.Conv2d`s run as shifted adds (fast in float64 on a CPU); yields how many."
+    mods = [m for m in model.modules() if _is_depthwise(m)]
+    for m in mods: m.forward = _depthwise_forward(m)
+    try: yield len(mods)
+    finally:
+        for m in mods: del m.forward
+
+
 # %% ../nbs/06_ntk.ipynb #efc24be6
 PRECISION_RULE = ("float32 first; recompute from a float64 deep copy of the model when lambda_min <= "
                   "eps32 * lambda_max * N for the full (N = n c) or the traced (N = n) kernel")
@@ -444,7 +499,8 @@ def _spectra_in(kernel_fn, model:nn.Module, x:Tensor, dtype:str) -> dict:
     "Full and traced spectra of kernel_fn(model, x) computed in `dtype` (a deep copy when the model is in another)."
     dt = getattr(torch, dtype)
     m = model if next(model.parameters()).dtype == dt else copy.deepcopy(model).to(dt)
-    K = kernel_fn(m, x.to(dt))
+    fast = dt == torch.float64 and x.device.type == 'cpu'   # no native float64 depthwise conv on a CPU
+    with shift_add_depthwise(m) if fast else contextlib.nullcontext(): K = kernel_fn(m, x.to(dt))
     return dict(full=spectrum(K), trace=spectrum(K.diagonal(dim1=-2, dim2=-1).sum(-1)))
 
 # %% ../nbs/06_ntk.ipynb #4f6df4a1

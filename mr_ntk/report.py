@@ -15,15 +15,16 @@ from .core import config_hash
 from .settings import ARM, CHOICE_ARM, COLUMNS, HEAD_SETTINGS, SOURCE_QUALITY
 
 # %% auto #0
-__all__ = ['DESIGN_COLS', 'SUMMARY_METRICS', 'PREDICTORS', 'OUTCOMES', 'MIN_RUNS_CORR', 'TREND_METRICS', 'MIN_RUNS_PER_GROUP',
-           'MIN_PAIRS', 'SLOPE_INTERVAL', 'CLAIM_COLS', 'DOSE_STATS', 'SCORES', 'BASELINES', 'LOWER_IS_BETTER',
-           'CHOICE_ARM_COLS', 'MIN_ARM_RUNS', 'REPORT_FILES', 'PAPER_CLAIMS', 'FINDINGS_HEADER', 'source_designs',
-           'records_table', 'summary_table', 'spearman_ci', 'spectrum_correlations', 'depth_trends', 'welch_interval',
-           'paired_interval', 'slope_interval', 'spearman_fisher_interval', 'spearman_permutation_p',
-           'source_heads_table', 'dose_claims', 'partial_spearman', 'partial_spearman_p', 'claims_table',
-           'load_source_heads', 'add_baselines', 'source_head_labels', 'predictor_table', 'predictor_differences',
-           'choice_arms', 'within_arm_tables', 'selection_regret', 'plot_predicted', 'plot_vs_depth',
-           'plot_eigen_decay', 'plot_scatter', 'findings_markdown', 'write_report', 'plot_source_heads']
+__all__ = ['DESIGN_COLS', 'UNUSED_BY', 'SIDE_LABELS', 'SUMMARY_METRICS', 'PREDICTORS', 'OUTCOMES', 'MIN_RUNS_CORR',
+           'TREND_METRICS', 'MIN_RUNS_PER_GROUP', 'MIN_PAIRS', 'SLOPE_INTERVAL', 'CLAIM_COLS', 'DOSE_STATS', 'SCORES',
+           'BASELINES', 'LOWER_IS_BETTER', 'CHOICE_ARM_COLS', 'MIN_ARM_RUNS', 'REPORT_FILES', 'PAPER_CLAIMS',
+           'FINDINGS_HEADER', 'source_designs', 'records_table', 'summary_table', 'spearman_ci',
+           'spectrum_correlations', 'depth_trends', 'welch_interval', 'paired_interval', 'slope_interval',
+           'spearman_fisher_interval', 'spearman_permutation_p', 'source_heads_table', 'dose_claims',
+           'partial_spearman', 'partial_spearman_p', 'claims_table', 'load_source_heads', 'add_baselines',
+           'source_head_labels', 'predictor_table', 'predictor_differences', 'choice_arms', 'within_arm_tables',
+           'selection_regret', 'plot_predicted', 'plot_vs_depth', 'plot_eigen_decay', 'plot_scatter',
+           'findings_markdown', 'write_report', 'plot_source_heads']
 
 # %% ../nbs/11_report.ipynb #1e2994b4
 DESIGN_COLS = SOURCE_QUALITY # the source model's quality, and how finely it is measured (declared in mr_ntk.settings)
@@ -48,6 +49,15 @@ def source_designs(df:pd.DataFrame) -> pd.Series:
 # %% ../nbs/11_report.ipynb #3177befa
 _CONFIG_COLS = ('profile',) + COLUMNS   # the settings declared as report columns in mr_ntk.settings
 _ARM_COLS = ARM # the unit tables and figures group by: whichever of these vary (mr_ntk.settings)
+# the transforms that have no use for a setting: their rows show '-' there, so the setting never splits or unpairs them
+UNUSED_BY = dict(fc_init=('vp', 'vp_full', 'none'), inner_size=('fc', 'vp_full', 'none'),
+                 target_size=('vp', 'vp_full', 'none'))
+SIDE_LABELS = dict(inner_size='inner {}px', target_size='fc input {}px')   # how a side reads in an arm's name
+
+def _text(v) -> str:
+    "A table cell as a label: '-' for a missing value, 2000 for 2000.0."
+    if v is None or (isinstance(v, float) and np.isnan(v)): return '-'
+    return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
 
 _HEAD_KEY = HEAD_SETTINGS   # the settings that name a source head (mr_ntk.settings)
 
@@ -87,11 +97,15 @@ def _train_acc_at_best(hist:list) -> float:
 def records_table(records:list) -> pd.DataFrame:
     "One row per complete record: config columns, then every scalar metric (nested statistics as `a.b` columns)."
     df = pd.DataFrame([_row(r) for r in records])
-    if 'fc_init' in df: df.loc[df['transform'].isin(['vp', 'vp_full']), 'fc_init'] = '-'   # VP has no FC layer
+    for col, unused_by in UNUSED_BY.items():   # a setting the transform has no use for is '-', never an arm of its own
+        if col in df: df[col] = df[col].map(_text).where(~df['transform'].isin(unused_by), '-')
     df = df.sort_values([c for c in _ARM_COLS + ('depth', 'seed') if c in df]).reset_index(drop=True)
     varies = lambda c: c == 'transform' or df.loc[df[c] != '-', c].nunique() > 1
     vary = [c for c in _ARM_COLS if c in df and varies(c)]
-    df['arm'] = df[vary].astype(str).agg('/'.join, axis=1).str.replace('/-', '', regex=False)
+    shown = df[vary].astype(str)
+    for c in set(SIDE_LABELS) & set(vary):
+        shown[c] = shown[c].map(lambda v: v if v == '-' else SIDE_LABELS[c].format(v))
+    df['arm'] = shown.agg('/'.join, axis=1).str.replace('/-', '', regex=False)
     df['source_design'] = source_designs(df)
     df['arm'] = df['arm'] + np.where(df['source_design'] != '', ' [' + df['source_design'] + ']', '')
     return df
@@ -265,15 +279,15 @@ def _depth_slope(claim, scope, g, metric):
                 verdict=_verdict(w['ci_low'], w['ci_high'], +1, w['p']), n_runs=len(ok),
                 seeds=sorted(g['seed'].unique().tolist()))
 
-def _vp_vs_fc(scope, vp, fc):
+def _vp_vs_fc(scope, vp, fc, sides:str=''):
     ("Mean paired difference VP - FC of target accuracy over (depth, seed) on one source head (same `source_head_id`), "
-     "paired t interval.")
+     "paired t interval; `sides` says at which sides the two saw the target image.")
     m = vp.merge(fc, on=['depth', 'seed', 'source_head_id'], suffixes=('_vp', '_fc'))
     keys = lambda t: set(zip(t['depth'], t['seed']))
     n_split = len(keys(vp) & keys(fc) - keys(m))   # (depth, seed) run with both transforms, but on two different heads
     if not len(m): return None
-    effect = 'target_acc VP - FC (paired)' + (f', {n_split} (depth, seed) left unpaired: its VP and FC runs used '
-                                              'different source heads' if n_split else '')
+    unpaired = f', {n_split} (depth, seed) left unpaired: its VP and FC runs used different source heads'
+    effect = f'target_acc VP - FC (paired{sides})' + (unpaired if n_split else '')
     w = paired_interval((m['target_acc_vp'] - m['target_acc_fc']).to_numpy())
     return dict(claim='VP beats FC', scope=scope, effect=effect, estimate=w['estimate'], ci_low=w['ci_low'],
                 ci_high=w['ci_high'], interval='paired t', p=w['p'],
@@ -292,6 +306,12 @@ def source_heads_table(df:pd.DataFrame, heads:pd.DataFrame|None=None) -> pd.Data
     t = pd.concat([runs[_HEAD_COLS]] + ([heads[_HEAD_COLS]] if heads is not None and len(heads) else []))
     return t.drop_duplicates(key).reset_index(drop=True)   # one source and n_source per study
 
+def _sides(vp:pd.DataFrame, fc:pd.DataFrame) -> str:
+    "', target image at 56 px (VP) and 16 px (FC): unequal' (or matched): the runs' inner and FC input sides."
+    if 'inner_size' not in vp or 'target_size' not in fc: return ''
+    a, b = vp['inner_size'].iloc[0], fc['target_size'].iloc[0]
+    return f", target image at {a} px (VP) and {b} px (FC): {'matched' if a == b else 'unequal'}"
+
 CLAIM_COLS = ['claim', 'scope', 'effect', 'estimate', 'ci_low', 'ci_high', 'interval', 'p', 'verdict', 'n_runs',
               'seeds']
 
@@ -308,12 +328,12 @@ def _claim_rows(df:pd.DataFrame,
         rows += [f('target accuracy rises with depth', arm, g, 'target_acc') for f in (_depth_effect, _depth_slope)]
     cols = ['depth', 'seed', 'target_acc', 'source_head_id']
     # pairs never cross a target, backbone, ...
-    same = [c for c in _ARM_COLS + ('source_design',) if c not in ('transform', 'fc_init') and c in df]
+    same = [c for c in _ARM_COLS + ('source_design',) if c not in ('transform',) + tuple(UNUSED_BY) and c in df]
     for key, g in df.groupby(same, dropna=False):
         bb = g['backbone'].iloc[0]
         for vp_arm, vp in g[g['transform'] == 'vp'].groupby('arm'):
             for fc_arm, fc in g[g['transform'] == 'fc'].groupby('arm'):
-                rows.append(_vp_vs_fc(f'{bb}: {vp_arm} vs {fc_arm}', vp[cols], fc[cols]))
+                rows.append(_vp_vs_fc(f'{bb}: {vp_arm} vs {fc_arm}', vp[cols], fc[cols], _sides(vp, fc)))
     for arm, g in df.groupby('arm'):
         ok = g[['target_ntk_full.lambda_min', 'target_acc']].dropna()
         if len(ok) >= 3 and ok.nunique().min() > 1 and g['depth'].nunique() > 1:   # across depths: a secondary row
@@ -586,11 +606,6 @@ def predictor_differences(df:pd.DataFrame, reference:str='pred.ntk_complexity', 
 # fixed by the user (mr_ntk.settings); backbone, depth, source model, kernel settings are chosen
 CHOICE_ARM_COLS = CHOICE_ARM
 MIN_ARM_RUNS = 6   # arms with fewer runs stay out of the within-arm headline
-
-def _text(v) -> str:
-    "A table cell as a label: '-' for a missing value, 2000 for 2000.0."
-    if v is None or (isinstance(v, float) and np.isnan(v)): return '-'
-    return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
 
 def choice_arms(df:pd.DataFrame) -> pd.Series:
     "One label per run: its target and transform, the arm within which a user picks a set-up."

@@ -63,9 +63,9 @@ SETTINGS_TABLE = (
                                         "7x7)", head=True, column=True,
        arm=4),
     _S('inner_size', 'opt_pos_int', 'int',
-       'VP inner side (the target image is resized to it, the border is the prompt)', column=True),
+       'VP inner side (the target image is resized to it, the border is the prompt)', column=True, arm=8),
     _S('target_size', 'opt_pos_int', 'int', 't, FC input side (the target image is resized to t x t and flattened)',
-       column=True),
+       column=True, arm=9),
     _S('width', 'pos_int', 'int', 'channels of each conv layer of the head', head=True),
     _S('n_source', 'sample_size', 'int', "source training images (None in a profile: all); 'all': the whole "
                                          "split", head=True, column=True,
