@@ -16,15 +16,15 @@ from .settings import ARM, CHOICE_ARM, COLUMNS, HEAD_SETTINGS, SOURCE_QUALITY
 
 # %% auto #0
 __all__ = ['DESIGN_COLS', 'UNUSED_BY', 'SIDE_LABELS', 'SUMMARY_METRICS', 'PREDICTORS', 'OUTCOMES', 'MIN_RUNS_CORR',
-           'TREND_METRICS', 'MIN_RUNS_PER_GROUP', 'MIN_PAIRS', 'SLOPE_INTERVAL', 'CLAIM_COLS', 'DOSE_STATS', 'SCORES',
-           'BASELINES', 'LOWER_IS_BETTER', 'CHOICE_ARM_COLS', 'MIN_ARM_RUNS', 'REPORT_FILES', 'PAPER_CLAIMS',
-           'FINDINGS_HEADER', 'source_designs', 'records_table', 'summary_table', 'spearman_ci',
-           'spectrum_correlations', 'depth_trends', 'welch_interval', 'paired_interval', 'slope_interval',
-           'spearman_fisher_interval', 'spearman_permutation_p', 'source_heads_table', 'dose_claims',
-           'partial_spearman', 'partial_spearman_p', 'claims_table', 'load_source_heads', 'add_baselines',
-           'source_head_labels', 'predictor_table', 'predictor_differences', 'choice_arms', 'within_arm_tables',
-           'selection_regret', 'plot_predicted', 'plot_vs_depth', 'plot_eigen_decay', 'plot_scatter',
-           'findings_markdown', 'write_report', 'plot_source_heads']
+           'TREND_METRICS', 'MIN_RUNS_PER_GROUP', 'MIN_PAIRS', 'SLOPE_INTERVAL', 'CLAIM_COLS', 'DOSE_STATS',
+           'KERNEL_SETTINGS', 'SCORES', 'BASELINES', 'LOWER_IS_BETTER', 'CHOICE_ARM_COLS', 'MIN_ARM_RUNS',
+           'REPORT_FILES', 'PAPER_CLAIMS', 'FINDINGS_HEADER', 'source_designs', 'records_table', 'summary_table',
+           'spearman_ci', 'spectrum_correlations', 'depth_trends', 'welch_interval', 'paired_interval',
+           'slope_interval', 'spearman_fisher_interval', 'spearman_permutation_p', 'source_heads_table', 'dose_claims',
+           'partial_spearman', 'partial_spearman_p', 'within_group_spearman', 'within_head_lambda_rows', 'claims_table',
+           'load_source_heads', 'add_baselines', 'source_head_labels', 'predictor_table', 'predictor_differences',
+           'choice_arms', 'within_arm_tables', 'selection_regret', 'plot_predicted', 'plot_vs_depth',
+           'plot_eigen_decay', 'plot_scatter', 'findings_markdown', 'write_report', 'plot_source_heads']
 
 # %% ../nbs/11_report.ipynb #1e2994b4
 DESIGN_COLS = SOURCE_QUALITY # the source model's quality, and how finely it is measured (declared in mr_ntk.settings)
@@ -347,6 +347,7 @@ def _claim_rows(df:pd.DataFrame,
                              verdict=_verdict(lo, hi, +1, p), n_runs=len(ok),
                              seeds=sorted(g['seed'].unique().tolist())))
         rows.append(_partial_lambda_row(arm, g))
+    rows += within_head_lambda_rows(df)
     rows += dose_claims(df)
     return pd.DataFrame([r for r in rows if r], columns=CLAIM_COLS)
 
@@ -417,13 +418,27 @@ def partial_spearman_p(x, y, z, n_resamples:int=9999, seed:int=0) -> float:
     rx, ry, rz = (stats.rankdata(np.asarray(v, float)) for v in (x, y, z))
     res = lambda a: a - np.polyval(np.polyfit(rz, a, 1), rz)
     ex, ey = res(rx), res(ry)   # a within-z shuffle of x leaves the fit on z alone, so it shuffles ex the same way
+    return _block_shuffle_p(ex, ey, np.unique(z, return_inverse=True)[1], n_resamples, seed)
+
+def _block_shuffle_p(ex, ey, codes, n_resamples:int, seed:int) -> float:
+    "Two-sided permutation p of corr(ex, ey), shuffling ex within blocks (rows sorted by their block `codes`)."
     den = np.sqrt((ex @ ex) * (ey @ ey))
     if not den > 0: return np.nan
-    codes = np.unique(z, return_inverse=True)[1]
-    # shuffles within blocks
-    idx = np.argsort(np.random.default_rng(seed).random((n_resamples, len(x))) + 2 * codes, axis=1)
+    idx = np.argsort(np.random.default_rng(seed).random((n_resamples, len(ex))) + 2 * codes, axis=1)
     obs, null = abs(ex @ ey) / den, np.abs(ex[idx] @ ey) / den
     return float((np.sum(null >= obs * (1 - 1e-12)) + 1) / (n_resamples + 1))
+
+def within_group_spearman(x, y, groups, n_resamples:int=9999, seed:int=0) -> tuple: # (rho, p)
+    ("Spearman of x and y within groups: ranks taken and centred in each group, then pooled; p by shuffling x within "
+     "groups.")
+    d = pd.DataFrame(dict(x=np.asarray(x, float), y=np.asarray(y, float), g=np.asarray(groups))).sort_values(
+        'g', kind='stable')
+    rk = d.groupby('g')[['x', 'y']].rank()
+    e = rk - rk.groupby(d['g']).transform('mean')
+    ex, ey = e['x'].to_numpy(), e['y'].to_numpy()
+    den = np.sqrt((ex @ ex) * (ey @ ey))
+    rho = float(ex @ ey / den) if den > 0 else np.nan
+    return rho, _block_shuffle_p(ex, ey, np.unique(d['g'], return_inverse=True)[1], n_resamples, seed)
 
 # %% ../nbs/11_report.ipynb #11339ae1
 def _partial_lambda_row(arm:str, g:pd.DataFrame) -> dict|None:
@@ -440,6 +455,36 @@ def _partial_lambda_row(arm:str, g:pd.DataFrame) -> dict|None:
                 estimate=r, ci_low=lo, ci_high=hi, interval='Fisher z, n-1 (one control)', p=p,
                 verdict=_verdict(lo, hi, +1, p),
                 n_runs=n, seeds=sorted(ok['seed'].unique().tolist()))
+
+# %% ../nbs/11_report.ipynb #withinhd01
+# the settings that move the reprogramming kernel and leave the source model alone
+KERNEL_SETTINGS = ('inner_size', 'target_size', 'label_map', 'fc_init')
+
+def within_head_lambda_rows(df:pd.DataFrame) -> list:
+    ("lambda_min vs target accuracy among runs on one source head that differ only in the reprogramming kernel "
+     "(inner size, FC input side, label map, FC start): the primary test of the lambda_min claim.")
+    lam, rows = 'target_ntk_full.lambda_min', []
+    kern = [c for c in KERNEL_SETTINGS if c in df]
+    fixed = [c for c in _ARM_COLS if c in df and c not in kern] + ['depth']
+    for _, g in df.dropna(subset=[lam, 'target_acc']).groupby(fixed, dropna=False):
+        runs = g.groupby(['source_head_id'] + kern, as_index=False, dropna=False).agg(
+            lam=(lam, 'mean'), acc=('target_acc', 'mean'), seed=('seed', 'first'))   # repeats of one kernel: once
+        runs = runs[runs.groupby('source_head_id')['lam'].transform('size') >= 2]   # one kernel on a head says nothing
+        if len(runs) < 3 or runs['lam'].nunique() < 2: continue
+        rho, p = within_group_spearman(runs['lam'], runs['acc'], runs['source_head_id'])
+        n, h = len(runs), runs['source_head_id'].nunique()
+        lo, hi = spearman_fisher_interval(rho, n - h + 1)   # each head past the first: one more centring, one less dof
+        varied = ', '.join(f"{c} {'/'.join(sorted(runs[c].astype(str).unique()))}" for c in kern
+                           if runs[c].nunique() > 1)
+        r0 = g.iloc[0]
+        rows.append(dict(claim='smaller lambda_min goes with worse reprogramming',
+                         scope=f"{r0['target']}/{r0['backbone']}/{r0['transform']} @ depth {r0['depth']}",
+                         effect=f'Spearman rho(lambda_min, target_acc) within a source head ({h} heads, {varied}): '
+                                'primary, the source model fixed',
+                         estimate=rho, ci_low=lo, ci_high=hi,
+                         interval='Fisher z, n - heads + 1; permutation within heads', p=p,
+                         verdict=_verdict(lo, hi, +1, p), n_runs=n, seeds=sorted(runs['seed'].unique().tolist())))
+    return rows
 
 # %% ../nbs/11_report.ipynb #93e0e652
 def _refits(df:pd.DataFrame, heads):
