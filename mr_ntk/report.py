@@ -12,15 +12,15 @@ import matplotlib.pyplot as plt
 from . import records
 from .records import config_id, load_records, outcome_check, source_history
 from .core import config_hash
-from .settings import ARM, CHOICE_ARM, COLUMNS, HEAD_SETTINGS, SOURCE_QUALITY
+from .settings import ARM, ARM_LABELS, CHOICE_ARM, COLUMNS, HEAD_SETTINGS, KERNEL, PROTOCOL, SOURCE_QUALITY, UNUSED_BY
 
 # %% auto #0
-__all__ = ['DESIGN_COLS', 'UNUSED_BY', 'SIDE_LABELS', 'SUMMARY_METRICS', 'PREDICTORS', 'OUTCOMES', 'MIN_RUNS_CORR',
-           'TREND_METRICS', 'MIN_RUNS_PER_GROUP', 'MIN_PAIRS', 'SLOPE_INTERVAL', 'CLAIM_COLS', 'DOSE_STATS',
-           'KERNEL_SETTINGS', 'SCORES', 'BASELINES', 'LOWER_IS_BETTER', 'CHOICE_ARM_COLS', 'MIN_ARM_RUNS',
-           'REPORT_FILES', 'PAPER_CLAIMS', 'FINDINGS_HEADER', 'DESIGNS', 'source_designs', 'records_table',
-           'summary_table', 'spearman_ci', 'spectrum_correlations', 'depth_trends', 'welch_interval', 'paired_interval',
-           'slope_interval', 'spearman_fisher_interval', 'spearman_permutation_p', 'source_heads_table', 'dose_claims',
+__all__ = ['DESIGN_COLS', 'SUMMARY_METRICS', 'PREDICTORS', 'OUTCOMES', 'MIN_RUNS_CORR', 'TREND_METRICS', 'MIN_RUNS_PER_GROUP',
+           'MIN_PAIRS', 'SLOPE_INTERVAL', 'CLAIM_COLS', 'DOSE_STATS', 'SCORES', 'BASELINES', 'LOWER_IS_BETTER',
+           'CHOICE_ARM_COLS', 'MIN_ARM_RUNS', 'REPORT_FILES', 'PAPER_CLAIMS', 'FINDINGS_HEADER', 'DESIGNS',
+           'protocol_designs', 'source_designs', 'records_table', 'summary_table', 'spearman_ci',
+           'spectrum_correlations', 'depth_trends', 'welch_interval', 'paired_interval', 'slope_interval',
+           'spearman_fisher_interval', 'spearman_permutation_p', 'source_heads_table', 'dose_claims',
            'partial_spearman', 'partial_spearman_p', 'within_group_spearman', 'within_head_lambda_rows', 'claims_table',
            'load_source_heads', 'add_baselines', 'source_head_labels', 'predictor_table', 'predictor_differences',
            'choice_arms', 'within_arm_tables', 'selection_regret', 'plot_predicted', 'plot_vs_depth',
@@ -31,6 +31,15 @@ __all__ = ['DESIGN_COLS', 'UNUSED_BY', 'SIDE_LABELS', 'SUMMARY_METRICS', 'PREDIC
 DESIGN_COLS = SOURCE_QUALITY # the source model's quality, and how finely it is measured (declared in mr_ntk.settings)
 
 def _n(v) -> str: return 'all' if v is None or pd.isna(v) else str(int(v))
+
+def protocol_designs(df:pd.DataFrame) -> pd.Series:
+    "'' for runs trained by the table's most common protocol (`PROTOCOL` settings), else what differs ('lr_grid=...')"
+    if 'protocol' not in df: return pd.Series('', index=df.index)
+    mode = json.loads(df['protocol'].mode().iloc[0])
+    def label(p):
+        p = json.loads(p)
+        return ', '.join(f"{k}={json.dumps(v)}" for k, v in p.items() if v != mode.get(k))
+    return df['protocol'].map(label)
 
 def source_designs(df:pd.DataFrame) -> pd.Series:
     "'' for runs at the table's most common source setting (the depth study), else a label of what differs."
@@ -50,10 +59,6 @@ def source_designs(df:pd.DataFrame) -> pd.Series:
 # %% ../nbs/11_report.ipynb #3177befa
 _CONFIG_COLS = ('profile',) + COLUMNS   # the settings declared as report columns in mr_ntk.settings
 _ARM_COLS = ARM # the unit tables and figures group by: whichever of these vary (mr_ntk.settings)
-# the transforms that have no use for a setting: their rows show '-' there, so the setting never splits or unpairs them
-UNUSED_BY = dict(fc_init=('vp', 'vp_full', 'none'), inner_size=('fc', 'vp_full', 'none'),
-                 target_size=('vp', 'vp_full', 'none'))
-SIDE_LABELS = dict(inner_size='inner {}px', target_size='fc input {}px')   # how a side reads in an arm's name
 
 def _text(v) -> str:
     "A table cell as a label: '-' for a missing value, 2000 for 2000.0."
@@ -71,6 +76,7 @@ def _source_head_id(r:dict) -> str:
 def _row(r:dict) -> dict:
     "One record as a flat row; a lambda_min below its kernel's numerical resolution becomes NaN (its bound kept apart)."
     row = {k: r['config'].get(k) for k in _CONFIG_COLS} | dict(pretrained=r['pretrained'], record_name=r['record_name'])
+    row['protocol'] = json.dumps({k: r['config'].get(k) for k in PROTOCOL}, sort_keys=True)   # how it was trained
     for k, v in r['metrics'].items():
         if isinstance(v, dict): row.update({f'{k}.{s}': x for s, x in v.items() if x is None or np.isscalar(x)})
         elif np.isscalar(v): row[k] = v
@@ -104,11 +110,13 @@ def records_table(records:list) -> pd.DataFrame:
     varies = lambda c: c == 'transform' or df.loc[df[c] != '-', c].nunique() > 1
     vary = [c for c in _ARM_COLS if c in df and varies(c)]
     shown = df[vary].astype(str)
-    for c in set(SIDE_LABELS) & set(vary):
-        shown[c] = shown[c].map(lambda v: v if v == '-' else SIDE_LABELS[c].format(v))
+    for c in set(ARM_LABELS) & set(vary):
+        shown[c] = shown[c].map(lambda v: v if v == '-' else ARM_LABELS[c].format(v))
     df['arm'] = shown.agg('/'.join, axis=1).str.replace('/-', '', regex=False)
-    df['source_design'] = source_designs(df)
-    df['arm'] = df['arm'] + np.where(df['source_design'] != '', ' [' + df['source_design'] + ']', '')
+    df['source_design'], df['protocol_design'] = source_designs(df), protocol_designs(df)
+    design = (df['source_design'] + np.where((df['source_design'] != '') & (df['protocol_design'] != ''), ', ', '')
+              + df['protocol_design'])
+    df['arm'] = df['arm'] + np.where(design != '', ' [' + design + ']', '')
     return df
 
 # %% ../nbs/11_report.ipynb #3142b47a
@@ -329,7 +337,8 @@ def _claim_rows(df:pd.DataFrame,
         rows += [f('target accuracy rises with depth', arm, g, 'target_acc') for f in (_depth_effect, _depth_slope)]
     cols = ['depth', 'seed', 'target_acc', 'source_head_id']
     # pairs never cross a target, backbone, ...
-    same = [c for c in _ARM_COLS + ('source_design',) if c not in ('transform',) + tuple(UNUSED_BY) and c in df]
+    same = [c for c in _ARM_COLS + ('source_design', 'protocol_design') if c not in ('transform',) + tuple(UNUSED_BY)
+            and c in df]
     for key, g in df.groupby(same, dropna=False):
         bb = g['backbone'].iloc[0]
         for vp_arm, vp in g[g['transform'] == 'vp'].groupby('arm'):
@@ -377,9 +386,10 @@ def _dose_groups(df:pd.DataFrame):
     "(scope, runs) per arm and depth that holds 3 or more source settings measured on one source test size."
     if 'source_design' not in df: return
     base = df['arm'].str.replace(r' \[.*\]$', '', regex=True)
-    d = df.assign(_base=base, _ntest=df['n_source_test'].astype(float).fillna(-1) if 'n_source_test' in df else -1)
-    for (b, depth, _), g in d.groupby(['_base', 'depth', '_ntest']):
-        if g['source_design'].nunique() >= 3: yield f"{b} @ depth {depth}", g
+    d = df.assign(_base=base, _ntest=df['n_source_test'].astype(float).fillna(-1) if 'n_source_test' in df else -1,
+                  _proto=df['protocol_design'] if 'protocol_design' in df else '')
+    for (b, depth, _, proto), g in d.groupby(['_base', 'depth', '_ntest', '_proto']):
+        if g['source_design'].nunique() >= 3: yield f"{b} @ depth {depth}" + (f" [{proto}]" if proto else ''), g
 
 def dose_claims(df:pd.DataFrame) -> list:
     "Claim rows of the source-quality intervention: target accuracy and each NTK statistic against source accuracy."
@@ -458,15 +468,12 @@ def _partial_lambda_row(arm:str, g:pd.DataFrame) -> dict|None:
                 n_runs=n, seeds=sorted(ok['seed'].unique().tolist()))
 
 # %% ../nbs/11_report.ipynb #withinhd01
-# the settings that move the reprogramming kernel and leave the source model alone
-KERNEL_SETTINGS = ('inner_size', 'target_size', 'label_map', 'fc_init')
-
 def within_head_lambda_rows(df:pd.DataFrame) -> list:
     ("lambda_min vs target accuracy among runs on one source head that differ only in the reprogramming kernel "
      "(inner size, FC input side, label map, FC start): the primary test of the lambda_min claim.")
     lam, rows = 'target_ntk_full.lambda_min', []
-    kern = [c for c in KERNEL_SETTINGS if c in df]
-    fixed = [c for c in _ARM_COLS if c in df and c not in kern] + ['depth']
+    kern = [c for c in KERNEL if c in df]
+    fixed = [c for c in _ARM_COLS + ('protocol_design',) if c in df and c not in kern] + ['depth']
     for _, g in df.dropna(subset=[lam, 'target_acc']).groupby(fixed, dropna=False):
         runs = g.groupby(['source_head_id'] + kern, as_index=False, dropna=False).agg(
             lam=(lam, 'mean'), acc=('target_acc', 'mean'), seed=('seed', 'first'))   # repeats of one kernel: once

@@ -10,8 +10,9 @@ from .core import check_choice, check_int
 
 # %% auto #0
 __all__ = ['ALL', 'SEED_MAX', 'SETTINGS_TABLE', 'PROFILE_VALUES', 'NAMES', 'BY_NAME', 'PROFILES', 'IDENTITY_EXCLUDED',
-           'HEAD_SETTINGS', 'COLUMNS', 'SOURCE_QUALITY', 'ARM', 'CHOICE_ARM', 'SAMPLE_SIZES', 'CHECKS', 'Setting',
-           'identity_items', 'with_later_settings', 'choices_of', 'check_setting', 'parameters_cell']
+           'HEAD_SETTINGS', 'COLUMNS', 'SOURCE_QUALITY', 'ARM', 'PROTOCOL', 'KERNEL', 'UNUSED_BY', 'ARM_LABELS',
+           'CHOICE_ARM', 'SAMPLE_SIZES', 'CHECKS', 'Setting', 'identity_items', 'with_later_settings', 'choices_of',
+           'check_setting', 'parameters_cell']
 
 # %% ../nbs/00a_settings.ipynb #d206857b
 ALL = 'all'   # the value that asks for the whole split (a sample size of None in a config)
@@ -32,6 +33,10 @@ class Setting:
     column:bool = False   # a configuration column of the report's run table
     source_quality:bool = False   # sets or measures the source model's quality (the report's source designs)
     arm:int = 0   # > 0: the report's arms group runs by it, at this position of the arm's label
+    protocol:bool = False   # how the transform is trained: runs whose protocol differs get arms of their own
+    kernel:bool = False   # moves the reprogramming kernel and leaves the source model alone (the within-head test)
+    unused_by:tuple = ()   # transforms that have no use for it: the report shows '-' there (never splits or unpairs)
+    label:str = ''   # how its value reads in an arm's name, e.g. 'inner {}px' (default: the bare value)
     # > 0: fixed by the user within a choice arm (the within-arm predictor evaluation), at this position
     choice_arm:int = 0
 
@@ -47,10 +52,10 @@ SETTINGS_TABLE = (
        column=True, arm=5, choice_arm=3),
     _S('fc_init', 'choice', 'str', "FC start: 'resize' (bilinear upsampling: starts at no transform) | 'default' "
                                    "(nn.Linear init)", 'resize',
-       choices=('resize', 'default'), column=True, arm=6),
+       choices=('resize', 'default'), column=True, arm=6, kernel=True, unused_by=('vp', 'vp_full', 'none')),
     _S('label_map', 'choice', 'str', "output mapping: 'identity' | 'random' | 'frequency' | 'linear' (outside "
                                      "the theory)", 'identity',
-       choices='mr_ntk.transforms:LABEL_MAPS', column=True, arm=7),
+       choices='mr_ntk.transforms:LABEL_MAPS', column=True, arm=7, kernel=True),
     _S('backbone', 'any', 'str', "'effnet-lite0' | 'effnet-lite1' | 'effnet-lite2' | 'clip:<open_clip name>' | "
                                  "'clip-tiny-random' (tests)",
        head=True, column=True, arm=3),
@@ -63,9 +68,10 @@ SETTINGS_TABLE = (
                                         "7x7)", head=True, column=True,
        arm=4),
     _S('inner_size', 'opt_pos_int', 'int',
-       'VP inner side (the target image is resized to it, the border is the prompt)', column=True, arm=8),
+       'VP inner side (the target image is resized to it, the border is the prompt)', column=True, arm=8,
+       kernel=True, unused_by=('fc', 'vp_full', 'none'), label='inner {}px'),
     _S('target_size', 'opt_pos_int', 'int', 't, FC input side (the target image is resized to t x t and flattened)',
-       column=True, arm=9),
+       column=True, arm=9, kernel=True, unused_by=('vp', 'vp_full', 'none'), label='fc input {}px'),
     _S('width', 'pos_int', 'int', 'channels of each conv layer of the head', head=True),
     _S('n_source', 'sample_size', 'int', "source training images (None in a profile: all); 'all': the whole "
                                          "split", head=True, column=True,
@@ -83,25 +89,27 @@ SETTINGS_TABLE = (
     _S('source_weight_decay', 'nonneg_float', 'float', 'head training weight decay (the authors: 1e-3)', 1e-3,
        head=True),
     _S('epochs', 'pos_int', 'int', 'cap on reprogramming epochs (early stopping and the LR schedule stop it sooner)',
-       column=True),
-    _S('patience', 'nonneg_int', 'int', 'epochs without val-loss improvement before stopping', 3, head=True),
+       column=True, protocol=True),
+    _S('patience', 'nonneg_int', 'int', 'epochs without val-loss improvement before stopping', 3, head=True,
+       protocol=True),
     _S('reprogram_patience', 'opt_pos_int', 'int', 'reprogramming only: its patience; None: `patience`',
-       identity_default=None, column=True),
+       identity_default=None, column=True, protocol=True),
     _S('min_delta', 'nonneg_float', 'float', 'relative val-loss decrease that counts as an improvement', 1e-4,
-       head=True),
+       head=True, protocol=True),
     _S('schedule', 'choice', 'str', "'plateau' (halve the LR when the val loss stalls) | "
                                     "'none'", 'plateau', choices='mr_ntk.train:SCHEDULES',
-       head=True),
-    _S('batch_size', 'pos_int', 'int', 'reprogramming batch size', 128),
+       head=True, protocol=True),
+    _S('batch_size', 'pos_int', 'int', 'reprogramming batch size', 128, protocol=True),
     _S('lr', 'pos_float', 'float',
-       'base Adam learning rate (FC weights, linear label map); the VP prompt uses lr * vp_lr_mult', 1e-3),
-    _S('vp_lr_mult', 'pos_float', 'float', 'VP learning-rate multiplier (the authors: 100)', 100.),
+       'base Adam learning rate (FC weights, linear label map); the VP prompt uses lr * vp_lr_mult', 1e-3,
+       protocol=True),
+    _S('vp_lr_mult', 'pos_float', 'float', 'VP learning-rate multiplier (the authors: 100)', 100., protocol=True),
     _S('lr_grid', 'lr_grid', 'list',
        'base learning rates tried on the validation split before training (offline: [1e-3, 3e-3, 1e-2]; '
-       'a one-value list: that rate, no search)'),
-    _S('lr_search_epochs', 'pos_int', 'int', 'epochs per lr_grid candidate', 3),
+       'a one-value list: that rate, no search)', protocol=True),
+    _S('lr_search_epochs', 'pos_int', 'int', 'epochs per lr_grid candidate', 3, protocol=True),
     _S('autocast', 'choice', 'str', "'none' | 'bf16' (bfloat16 autocast in reprogramming, "
-                                    "opt-in)", 'none', choices=('none', 'bf16')),
+                                    "opt-in)", 'none', choices=('none', 'bf16'), protocol=True),
     _S('compile', 'choice', 'str', "'none' | 'default' (torch.compile of the reprogrammed model in training, "
                                    "opt-in)", 'none',
        choices=('none', 'default'), identity_default='none'),
@@ -153,6 +161,10 @@ HEAD_SETTINGS = tuple(s.name for s in SETTINGS_TABLE if s.head)
 COLUMNS = tuple(s.name for s in SETTINGS_TABLE if s.column)
 SOURCE_QUALITY = tuple(s.name for s in SETTINGS_TABLE if s.source_quality)
 ARM = tuple(s.name for s in sorted((s for s in SETTINGS_TABLE if s.arm), key=lambda s: s.arm))
+PROTOCOL = tuple(s.name for s in SETTINGS_TABLE if s.protocol)
+KERNEL = tuple(s.name for s in SETTINGS_TABLE if s.kernel)
+UNUSED_BY = {s.name: s.unused_by for s in SETTINGS_TABLE if s.unused_by}
+ARM_LABELS = {s.name: s.label for s in SETTINGS_TABLE if s.label}
 CHOICE_ARM = tuple(s.name for s in sorted((s for s in SETTINGS_TABLE if s.choice_arm), key=lambda s: s.choice_arm))
 SAMPLE_SIZES = tuple(s.name for s in SETTINGS_TABLE if s.kind == 'sample_size')   # None in a config: the whole split
 assert all(set(v) <= set(NAMES) for v in PROFILE_VALUES.values()), 'a profile sets an undeclared setting'
