@@ -296,7 +296,7 @@ def _vp_vs_fc(scope, vp, fc, sides:str=''):
     n_split = len(keys(vp) & keys(fc) - keys(m))   # (depth, seed) run with both transforms, but on two different heads
     if not len(m): return None
     unpaired = f', {n_split} (depth, seed) left unpaired: its VP and FC runs used different source heads'
-    effect = f'target_acc VP - FC (paired{sides})' + (unpaired if n_split else '')
+    effect = f'target_acc VP - FC (paired{sides})' + (unpaired if n_split else '') + _fit_text(m)
     w = paired_interval((m['target_acc_vp'] - m['target_acc_fc']).to_numpy())
     return dict(claim='VP beats FC', scope=scope, effect=effect, estimate=w['estimate'], ci_low=w['ci_low'],
                 ci_high=w['ci_high'], interval='paired t', p=w['p'],
@@ -321,6 +321,17 @@ def _sides(vp:pd.DataFrame, fc:pd.DataFrame) -> str:
     a, b = vp['inner_size'].iloc[0], fc['target_size'].iloc[0]
     return f", target image at {a} px (VP) and {b} px (FC): {'matched' if a == b else 'unequal'}"
 
+def _count(n:float) -> str: return f'{n / 1e6:.1f}M' if n >= 1e6 else f'{n / 1e3:.0f}k' if n >= 1e3 else f'{n:.0f}'
+
+def _fit_text(m:pd.DataFrame) -> str:
+    "'; VP / FC means: training accuracy ..., trainable parameters ..., training seconds ...' of paired runs."
+    parts = [(c, f) for c, f in (('target_train_acc', lambda v: f'{v:.3f}'), ('n_trainable', _count),
+                                 ('training_seconds', lambda v: f'{v:.0f} s')) if f'{c}_vp' in m]
+    names = dict(target_train_acc='training accuracy', n_trainable='trainable parameters',
+                 training_seconds='training')
+    return ('; VP / FC means: ' + ', '.join(f"{names[c]} {f(m[c + '_vp'].mean())} / {f(m[c + '_fc'].mean())}"
+                                             for c, f in parts)) if parts else ''
+
 CLAIM_COLS = ['claim', 'scope', 'effect', 'estimate', 'ci_low', 'ci_high', 'interval', 'p', 'verdict', 'n_runs',
               'seeds']
 
@@ -335,7 +346,8 @@ def _claim_rows(df:pd.DataFrame,
                  for f in (_depth_effect, _depth_slope)]
     for arm, g in df.groupby('arm'):
         rows += [f('target accuracy rises with depth', arm, g, 'target_acc') for f in (_depth_effect, _depth_slope)]
-    cols = ['depth', 'seed', 'target_acc', 'source_head_id']
+    cols = ['depth', 'seed', 'target_acc', 'source_head_id'] + [c for c in ('target_train_acc', 'n_trainable',
+                                                                            'training_seconds') if c in df]
     # pairs never cross a target, backbone, ...
     same = [c for c in _ARM_COLS + ('source_design', 'protocol_design') if c not in ('transform',) + tuple(UNUSED_BY)
             and c in df]
