@@ -1108,8 +1108,15 @@ def _fixed_depth_runs(df):
 
 def _fixed_depth_figure(g):
     ("lambda_min of the target NTK at initialisation against target accuracy at one depth: each run a point, one "
-     "colour per arm.")
+     "colour per arm; a grey line joins the runs on one head that differ only in the kernel (the within-head test).")
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    kern = [c for c in KERNEL if c in g]
+    same = ['source_head_id'] + [c for c in _ARM_COLS + ('protocol_design',) if c in g and c not in kern]
+    for _, h in g.dropna(subset=['target_ntk_full.lambda_min']).groupby(same, dropna=False):
+        k = h.groupby(kern, dropna=False)[['target_ntk_full.lambda_min', 'target_acc']].mean()   # one point per kernel
+        if len(k) > 1:
+            k = k.sort_values('target_ntk_full.lambda_min')
+            ax.plot(k['target_ntk_full.lambda_min'], k['target_acc'], color='grey', lw=.7, zorder=0)
     for arm, a in g.groupby('arm'): ax.scatter(a['target_ntk_full.lambda_min'], a['target_acc'], s=16, label=arm)
     _set_log(ax, 'x', g['target_ntk_full.lambda_min'])
     ax.set(xlabel='target-NTK lambda_min at initialisation', ylabel='target accuracy',
