@@ -6,7 +6,7 @@
 __all__ = ['MODES', 'AUTO_ORDER', 'CLOSED_KINDS', 'PRECISION_RULE', 'NtkImpl', 'ntk_memory_estimate', 'register_impl',
            'resolve_impl', 'empirical_ntk', 'flatten_kernel', 'kernel_resolution', 'Spectrum', 'spectrum',
            'plot_spectra', 'plot_stat', 'input_gradients', 'vp_scale', 'transform_kind', 'transform_params',
-           'reprogram_ntk', 'vp_ntk', 'fc_ntk', 'shift_add_depthwise', 'precise_spectra', 'reprogram_spectrum',
+           'shift_add_depthwise', 'reprogram_ntk', 'vp_ntk', 'fc_ntk', 'precise_spectra', 'reprogram_spectrum',
            'cntk_gap', 'head_ntk', 'conv_head_ntk', 'source_spectrum']
 
 # %% ../nbs/06_ntk.ipynb #3b2e9816
@@ -387,55 +387,6 @@ def transform_params(model) -> dict:
     ids = {id(p) for p in model.transform.parameters() if p.requires_grad}
     return {k: v for k, v in model.named_parameters() if id(v) in ids}
 
-# %% ../nbs/06_ntk.ipynb #3a4f5818
-def _closed_applies(model, p:dict):
-    "None when the closed form gives the NTK of `model` w.r.t. `p`, else why not."
-    if not all(hasattr(model, a) for a in ('transform', 'source_model', 'label_map')):
-        return f"needs a Reprogrammed model (.transform, .source_model, .label_map); got {type(model).__name__}"
-    kind = transform_kind(model.transform)
-    if kind not in CLOSED_KINDS:
-        return f"has no closed form for transform kind={kind!r}; closed forms: {list(CLOSED_KINDS)}"
-    if set(p) != set(transform_params(model)):
-        return (f"differentiates exactly the transform's parameters {sorted(transform_params(model))}; params selects "
-                f"{sorted(p)}")
-
-def _closed_kernel(model, p, x1, x2, mode, chunk_size, memory_budget_gb):
-    kind, cs = transform_kind(model.transform), chunk_size or 32   # chunk_size: samples per backward pass
-    f1 = _features(model, x1, kind, cs)
-    return _gram_terms(f1, None if x2 is None else _features(model, x2, kind, cs), mode)
-
-register_impl(NtkImpl.CLOSED, _closed_applies, _closed_kernel)
-
-# %% ../nbs/06_ntk.ipynb #9c74236b
-def reprogram_ntk(model, # a Reprogrammed: .source_model, .transform, .label_map
-                  x1:Tensor, # (n1,C,H,W) target images
-                  x2:Tensor|None=None, # (n2,C,H,W); None: symmetric kernel of x1
-                  mode:str='full', # 'full' (n1,n2,c_T,c_T) | 'trace' (n1,n2), sum over outputs | 'diagonal' (n1,n2,c_T)
-                  method:str|NtkImpl='auto', # an `NtkImpl`; auto: 'closed' when the transform has one, else 'jacobian'
-                  chunk_size:int|None=None, # samples per backward chunk (closed) or per Jacobian block
-                  memory_budget_gb:float=2.) -> Tensor:
-    "NTK of a reprogrammed model w.r.t. its transform's parameters (closed form or autodiff)."
-    return _ntk(model, transform_params(model), x1, x2, mode, method, chunk_size, memory_budget_gb)
-
-# %% ../nbs/06_ntk.ipynb #cdf65848
-def vp_ntk(target_fn, # s (n,C,S,S) -> (n,c_T), i.e. s -> b f_S(s)
-           s1:Tensor, # (n1,C,S,S) VP outputs
-           scale:Tensor, # (C,S,S) sigmoid'(delta) * mask, see `vp_scale`
-           s2:Tensor|None=None, mode:str='full', chunk_size:int=32) -> Tensor:
-    "VP closed form b G D G'^T b^T with D = diag(scale^2)."
-    for name, t in (('s1', s1), ('s2', s2), ('scale', scale)): check_finite(name, t, _NONFINITE_INPUT)
-    f = lambda s: [(None, input_gradients(target_fn, s, chunk_size) * scale)]
-    return _gram_terms(f(s1), None if s2 is None else f(s2), mode)
-
-def fc_ntk(target_fn, # u (n,C,S,S) -> (n,c_T)
-           u1:Tensor, # (n1,C,S,S) FC outputs (source-model inputs)
-           z1:Tensor, # (n1, C*t*t) flattened target images as fed to the linear layer
-           u2:Tensor|None=None, z2:Tensor|None=None, mode:str='full', chunk_size:int=32) -> Tensor:
-    "FC closed form (z^T z' + 1) * b G G'^T b^T; needs no Jacobian and no weight matrix."
-    for name, t in (('u1', u1), ('z1', z1), ('u2', u2), ('z2', z2)): check_finite(name, t, _NONFINITE_INPUT)
-    f = lambda u, z: [(z, input_gradients(target_fn, u, chunk_size))]
-    return _gram_terms(f(u1, z1), None if u2 is None else f(u2, z2), mode)
-
 # %% ../nbs/06_ntk.ipynb #dw64cd01
 def _tap_slices(k:tuple, padded:tuple, stride:tuple, dilation:tuple) -> list:
     "[(i, j, index)] of each kernel tap: `index` picks the padded-input pixels that tap (i, j) multiplies."
@@ -491,6 +442,57 @@ def shift_add_depthwise(model:nn.Module):
         for m in mods: del m.forward
 
 
+# %% ../nbs/06_ntk.ipynb #3a4f5818
+def _closed_applies(model, p:dict):
+    "None when the closed form gives the NTK of `model` w.r.t. `p`, else why not."
+    if not all(hasattr(model, a) for a in ('transform', 'source_model', 'label_map')):
+        return f"needs a Reprogrammed model (.transform, .source_model, .label_map); got {type(model).__name__}"
+    kind = transform_kind(model.transform)
+    if kind not in CLOSED_KINDS:
+        return f"has no closed form for transform kind={kind!r}; closed forms: {list(CLOSED_KINDS)}"
+    if set(p) != set(transform_params(model)):
+        return (f"differentiates exactly the transform's parameters {sorted(transform_params(model))}; params selects "
+                f"{sorted(p)}")
+
+def _closed_kernel(model, p, x1, x2, mode, chunk_size, memory_budget_gb):
+    kind, cs = transform_kind(model.transform), chunk_size or 32   # chunk_size: samples per backward pass
+    slow64 = x1.dtype == torch.float64 and x1.device.type == 'cpu'   # no native float64 depthwise conv on a CPU
+    with shift_add_depthwise(model) if slow64 else contextlib.nullcontext():
+        f1 = _features(model, x1, kind, cs)
+        return _gram_terms(f1, None if x2 is None else _features(model, x2, kind, cs), mode)
+
+register_impl(NtkImpl.CLOSED, _closed_applies, _closed_kernel)
+
+# %% ../nbs/06_ntk.ipynb #9c74236b
+def reprogram_ntk(model, # a Reprogrammed: .source_model, .transform, .label_map
+                  x1:Tensor, # (n1,C,H,W) target images
+                  x2:Tensor|None=None, # (n2,C,H,W); None: symmetric kernel of x1
+                  mode:str='full', # 'full' (n1,n2,c_T,c_T) | 'trace' (n1,n2), sum over outputs | 'diagonal' (n1,n2,c_T)
+                  method:str|NtkImpl='auto', # an `NtkImpl`; auto: 'closed' when the transform has one, else 'jacobian'
+                  chunk_size:int|None=None, # samples per backward chunk (closed) or per Jacobian block
+                  memory_budget_gb:float=2.) -> Tensor:
+    "NTK of a reprogrammed model w.r.t. its transform's parameters (closed form or autodiff)."
+    return _ntk(model, transform_params(model), x1, x2, mode, method, chunk_size, memory_budget_gb)
+
+# %% ../nbs/06_ntk.ipynb #cdf65848
+def vp_ntk(target_fn, # s (n,C,S,S) -> (n,c_T), i.e. s -> b f_S(s)
+           s1:Tensor, # (n1,C,S,S) VP outputs
+           scale:Tensor, # (C,S,S) sigmoid'(delta) * mask, see `vp_scale`
+           s2:Tensor|None=None, mode:str='full', chunk_size:int=32) -> Tensor:
+    "VP closed form b G D G'^T b^T with D = diag(scale^2)."
+    for name, t in (('s1', s1), ('s2', s2), ('scale', scale)): check_finite(name, t, _NONFINITE_INPUT)
+    f = lambda s: [(None, input_gradients(target_fn, s, chunk_size) * scale)]
+    return _gram_terms(f(s1), None if s2 is None else f(s2), mode)
+
+def fc_ntk(target_fn, # u (n,C,S,S) -> (n,c_T)
+           u1:Tensor, # (n1,C,S,S) FC outputs (source-model inputs)
+           z1:Tensor, # (n1, C*t*t) flattened target images as fed to the linear layer
+           u2:Tensor|None=None, z2:Tensor|None=None, mode:str='full', chunk_size:int=32) -> Tensor:
+    "FC closed form (z^T z' + 1) * b G G'^T b^T; needs no Jacobian and no weight matrix."
+    for name, t in (('u1', u1), ('z1', z1), ('u2', u2), ('z2', z2)): check_finite(name, t, _NONFINITE_INPUT)
+    f = lambda u, z: [(z, input_gradients(target_fn, u, chunk_size))]
+    return _gram_terms(f(u1, z1), None if u2 is None else f(u2, z2), mode)
+
 # %% ../nbs/06_ntk.ipynb #efc24be6
 PRECISION_RULE = ("float32 first; recompute from a float64 deep copy of the model when lambda_min <= "
                   "eps32 * lambda_max * N for the full (N = n c) or the traced (N = n) kernel")
@@ -499,8 +501,7 @@ def _spectra_in(kernel_fn, model:nn.Module, x:Tensor, dtype:str) -> dict:
     "Full and traced spectra of kernel_fn(model, x) computed in `dtype` (a deep copy when the model is in another)."
     dt = getattr(torch, dtype)
     m = model if next(model.parameters()).dtype == dt else copy.deepcopy(model).to(dt)
-    fast = dt == torch.float64 and x.device.type == 'cpu'   # no native float64 depthwise conv on a CPU
-    with shift_add_depthwise(m) if fast else contextlib.nullcontext(): K = kernel_fn(m, x.to(dt))
+    K = kernel_fn(m, x.to(dt))
     return dict(full=spectrum(K), trace=spectrum(K.diagonal(dim1=-2, dim2=-1).sum(-1)))
 
 # %% ../nbs/06_ntk.ipynb #4f6df4a1
