@@ -480,12 +480,16 @@ def _partial_lambda_row(arm:str, g:pd.DataFrame) -> dict|None:
                 n_runs=n, seeds=sorted(ok['seed'].unique().tolist()))
 
 # %% ../nbs/11_report.ipynb #withinhd01
+def _kernel_columns(df:pd.DataFrame) -> tuple: # (kernel settings, what stays fixed beside the head)
+    "The within-head design's columns: the kernel settings present, and the arm columns, protocol and depth held fixed."
+    kern = [c for c in KERNEL if c in df]
+    return kern, [c for c in _ARM_COLS + ('protocol_design',) if c in df and c not in kern] + ['depth']
+
 def within_head_lambda_rows(df:pd.DataFrame) -> list:
     ("lambda_min vs target accuracy among runs on one source head that differ only in the reprogramming kernel "
      "(inner size, FC input side, label map, FC start): the primary test of the lambda_min claim.")
     lam, rows = 'target_ntk_full.lambda_min', []
-    kern = [c for c in KERNEL if c in df]
-    fixed = [c for c in _ARM_COLS + ('protocol_design',) if c in df and c not in kern] + ['depth']
+    kern, fixed = _kernel_columns(df)
     for _, g in df.dropna(subset=[lam, 'target_acc']).groupby(fixed, dropna=False):
         runs = g.groupby(['source_head_id'] + kern, as_index=False, dropna=False).agg(
             lam=(lam, 'mean'), acc=('target_acc', 'mean'), seed=('seed', 'first'))   # repeats of one kernel: once
@@ -963,13 +967,15 @@ def _predictor_line(p:pd.DataFrame) -> str|None:
 
 def claim_verdict(prim:pd.DataFrame) -> str:
     ("A claim's verdict from its primary rows: 'holds' or 'fails' (all decided rows agree; 'where decided' when some "
-     "are undecided), 'depends on the scope' (they disagree) or 'undecided'; ', fragile' when every decided row is "
-     "(', fragile in some scopes' when some are).")
+     "are undecided; 'at unequal input sides only' when every decided row compared unequal inputs), 'depends on the "
+     "scope' (they disagree) or 'undecided'; ', fragile' when every decided row is (', fragile in some scopes').")
     words = prim['verdict'].map(_word); dec = prim[words != 'undecided']
     if dec.empty: return 'undecided' if len(prim) else 'not tested yet'
     frail = dec['loo'].astype(str).str.startswith('fragile') if 'loo' in dec else pd.Series(False, index=dec.index)
     fragile = ', fragile' if frail.all() else ', fragile in some scopes' if frail.any() else ''
     where, kinds = ' where decided' if len(dec) < len(prim) else '', set(dec['verdict'].map(_word))
+    if 'effect' in dec and dec['effect'].astype(str).str.contains(': unequal').all():
+        where += ', at unequal input sides only'
     if kinds == {'supported'}: return f'holds{where}{fragile}'
     if kinds == {'contradicted'}: return f'fails{where}{fragile}'
     scopes = lambda w: ', '.join(dec.loc[dec['verdict'].map(_word) == w, 'scope'])
@@ -989,13 +995,16 @@ def findings_markdown(claims:pd.DataFrame, predictors:pd.DataFrame, rows_per_cla
         more = f"; {len(prim) - rows_per_claim} more rows in claims.csv" if len(prim) > rows_per_claim else ''
         rows = '; '.join(_claim_text(r) for _, r in prim.head(rows_per_claim).iterrows())
         lines.append(f"{head} {rows[:1].upper()}{rows[1:]}{more}.")
-    def group(word):   # 'claim (where decided, fragile)' for each claim whose verdict starts with `word`
+    def group(word):   # the claims whose verdict starts with `word` ('fragile': every decided row is), qualified
         out = []
         for k, v in verdicts.items():
-            first = v.replace(',', ' ').split(' ')[0]; rest = v[len(first):].lstrip(', ')
-            if first == word: out.append(f"{k} ({rest})" if rest and word != 'depends' else k)
+            frail, first = v.endswith(', fragile'), v.replace(',', ' ').split(' ')[0]
+            if (frail and word == 'fragile') or (not frail and first == word):
+                rest = v.removesuffix(', fragile') if frail else v[len(first):].lstrip(', ')
+                out.append(f"{k} ({rest})" if rest and word != 'depends' else k)
         return out
     said = [f"{w.capitalize()}: {'; '.join(group(w))}." for w in ('holds', 'fails', 'depends') if group(w)]
+    if group('fragile'): said.append(f"Fragile (one left-out seed or level changes it): {'; '.join(group('fragile'))}.")
     open_ = group('undecided') + group('not')
     lines.insert(1, '- **What the study shows.** ' + (' '.join(said) or 'No claim is decided yet.')
                  + (f" Undecided or untested: {'; '.join(open_)}." if open_ else ''))
@@ -1110,9 +1119,8 @@ def _fixed_depth_figure(g):
     ("lambda_min of the target NTK at initialisation against target accuracy at one depth: each run a point, one "
      "colour per arm; a grey line joins the runs on one head that differ only in the kernel (the within-head test).")
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
-    kern = [c for c in KERNEL if c in g]
-    same = ['source_head_id'] + [c for c in _ARM_COLS + ('protocol_design',) if c in g and c not in kern]
-    for _, h in g.dropna(subset=['target_ntk_full.lambda_min']).groupby(same, dropna=False):
+    kern, fixed = _kernel_columns(g)
+    for _, h in g.dropna(subset=['target_ntk_full.lambda_min']).groupby(['source_head_id'] + fixed, dropna=False):
         k = h.groupby(kern, dropna=False)[['target_ntk_full.lambda_min', 'target_acc']].mean()   # one point per kernel
         if len(k) > 1:
             k = k.sort_values('target_ntk_full.lambda_min')
