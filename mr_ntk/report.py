@@ -21,11 +21,11 @@ __all__ = ['DESIGN_COLS', 'SUMMARY_METRICS', 'PREDICTORS', 'OUTCOMES', 'MIN_RUNS
            'protocol_designs', 'source_designs', 'records_table', 'summary_table', 'spearman_ci',
            'spectrum_correlations', 'depth_trends', 'welch_interval', 'paired_interval', 'slope_interval',
            'spearman_fisher_interval', 'spearman_permutation_p', 'source_heads_table', 'dose_claims',
-           'partial_spearman', 'partial_spearman_p', 'within_group_spearman', 'within_head_lambda_rows', 'claims_table',
-           'load_source_heads', 'add_baselines', 'source_head_labels', 'predictor_table', 'predictor_differences',
-           'choice_arms', 'within_arm_tables', 'selection_regret', 'plot_predicted', 'plot_vs_depth',
-           'plot_eigen_decay', 'plot_scatter', 'claim_verdict', 'findings_markdown', 'write_report',
-           'plot_source_heads']
+           'partial_spearman', 'partial_spearman_p', 'within_group_spearman', 'tie_below_resolution',
+           'within_head_lambda_rows', 'claims_table', 'load_source_heads', 'add_baselines', 'source_head_labels',
+           'predictor_table', 'predictor_differences', 'choice_arms', 'within_arm_tables', 'selection_regret',
+           'plot_predicted', 'plot_vs_depth', 'plot_eigen_decay', 'plot_scatter', 'claim_verdict', 'findings_markdown',
+           'write_report', 'plot_source_heads']
 
 # %% ../nbs/11_report.ipynb #1e2994b4
 DESIGN_COLS = SOURCE_QUALITY # the source model's quality, and how finely it is measured (declared in mr_ntk.settings)
@@ -485,16 +485,30 @@ def _kernel_columns(df:pd.DataFrame) -> tuple: # (kernel settings, what stays fi
     kern = [c for c in KERNEL if c in df]
     return kern, [c for c in _ARM_COLS + ('protocol_design',) if c in df and c not in kern] + ['depth']
 
+def tie_below_resolution(x, resolution) -> np.ndarray:
+    ("`x` with values closer than `resolution` to a neighbour (in sorted order, chained) set to their group's smallest "
+     "value: differences the kernel cannot resolve become ties before ranking, not rank order.")
+    x = np.asarray(x, float); order = np.argsort(x, kind='stable'); out = x.copy()
+    for i, j in zip(order[:-1], order[1:]):
+        if x[j] - x[i] <= resolution: out[j] = out[i]
+    return out
+
 def within_head_lambda_rows(df:pd.DataFrame) -> list:
     ("lambda_min vs target accuracy among runs on one source head that differ only in the reprogramming kernel "
      "(inner size, FC input side, label map, FC start): the primary test of the lambda_min claim.")
-    lam, rows = 'target_ntk_full.lambda_min', []
+    lam, res_col, rows = 'target_ntk_full.lambda_min', 'target_ntk_full.resolution', []
     kern, fixed = _kernel_columns(df)
     for _, g in df.dropna(subset=[lam, 'target_acc']).groupby(fixed, dropna=False):
-        runs = g.groupby(['source_head_id'] + kern, as_index=False, dropna=False).agg(
-            lam=(lam, 'mean'), acc=('target_acc', 'mean'), seed=('seed', 'first'))   # repeats of one kernel: once
+        res = g[res_col] if res_col in g else pd.Series(0., index=g.index)
+        runs = g.assign(res=res.fillna(0.)).groupby(['source_head_id'] + kern, as_index=False, dropna=False).agg(
+            lam=(lam, 'mean'), res=('res', 'max'), acc=('target_acc', 'mean'), seed=('seed', 'first'))   # repeats: once
         runs = runs[runs.groupby('source_head_id')['lam'].transform('size') >= 2]   # one kernel on a head says nothing
-        if len(runs) < 3 or runs['lam'].nunique() < 2: continue
+        # kernels whose lambda_min agree within resolution (a label map permuting 10 -> 10 classes) tie
+        if len(runs) < 3: continue
+        for ix in runs.groupby('source_head_id').groups.values():
+            runs.loc[ix, 'lam'] = tie_below_resolution(runs.loc[ix, 'lam'], runs.loc[ix, 'res'].max())
+        if runs['lam'].nunique() < 2: continue
+        tied = len(runs) - runs.groupby('source_head_id')['lam'].nunique().sum()
         rho, p = within_group_spearman(runs['lam'], runs['acc'], runs['source_head_id'])
         n, h = len(runs), runs['source_head_id'].nunique()
         lo, hi = spearman_fisher_interval(rho, n - h + 1)   # each head past the first: one more centring, one less dof
@@ -503,8 +517,9 @@ def within_head_lambda_rows(df:pd.DataFrame) -> list:
         r0 = g.iloc[0]
         rows.append(dict(claim='smaller lambda_min goes with worse reprogramming',
                          scope=f"{r0['target']}/{r0['backbone']}/{r0['transform']} @ depth {r0['depth']}",
-                         effect=f'Spearman rho(lambda_min, target_acc) within a source head ({h} heads, {varied}): '
-                                'primary, the source model fixed',
+                         effect=f'Spearman rho(lambda_min, target_acc) within a source head ({h} heads, {varied}'
+                                + (f'; {tied} kernel(s) tie another in lambda_min within resolution' if tied else '')
+                                + '): primary, the source model fixed',
                          estimate=rho, ci_low=lo, ci_high=hi,
                          interval='Fisher z, n - heads + 1; permutation within heads', p=p,
                          verdict=_verdict(lo, hi, +1, p), n_runs=n, seeds=sorted(runs['seed'].unique().tolist())))
