@@ -1132,22 +1132,36 @@ def _fixed_depth_runs(df):
     d = df.groupby('depth')['source_design'].nunique().idxmax(); g = df[df['depth'] == d]
     return g if len(g.dropna(subset=['target_ntk_full.lambda_min'])) >= 3 else None
 
+def _kernel_label(row, kern) -> str:
+    "The kernel a point stands for, by the settings that vary ('inner 28', 'random map')."
+    parts = [f"{ {'inner_size': 'inner', 'target_size': 'FC in'}.get(c, c)} {row[c]}" for c in kern
+             if c in ('inner_size', 'target_size') and str(row[c]) not in ('-', 'nan', 'None')]
+    if 'label_map' in kern and row['label_map'] != 'identity': parts.append(f"{row['label_map']} map")
+    return ', '.join(parts)
+
 def _fixed_depth_figure(g):
-    ("lambda_min of the target NTK at initialisation against target accuracy at one depth: each run a point, one "
-     "colour per arm; a grey line joins the runs on one head that differ only in the kernel (the within-head test).")
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
-    kern, fixed = _kernel_columns(g)
-    for _, h in g.dropna(subset=['target_ntk_full.lambda_min']).groupby(['source_head_id'] + fixed, dropna=False):
-        k = h.groupby(kern, dropna=False)[['target_ntk_full.lambda_min', 'target_acc']].mean()   # one point per kernel
-        if len(k) > 1:
-            k = k.sort_values('target_ntk_full.lambda_min')
-            ax.plot(k['target_ntk_full.lambda_min'], k['target_acc'], color='grey', lw=.7, zorder=0)
-    for arm, a in g.groupby('arm'): ax.scatter(a['target_ntk_full.lambda_min'], a['target_acc'], s=16, label=arm)
-    _set_log(ax, 'x', g['target_ntk_full.lambda_min'])
-    ax.set(xlabel='target-NTK lambda_min at initialisation', ylabel='target accuracy',
-           title=f"depth {g['depth'].iloc[0]} only")
-    ax.legend(fontsize=6, loc='center left', bbox_to_anchor=(1.02, .5)); fig.suptitle(_label(g),
-            fontsize=7); fig.tight_layout(); return fig
+    ("lambda_min of the target NTK at initialisation against target accuracy at one depth. Left, the primary design: "
+     "runs on one source head that differ only in the kernel, joined per head and labelled by kernel. Right: every run "
+     "at that depth, one colour per transform (heads of different quality included).")
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.8))
+    kern, fixed = _kernel_columns(g); lam = 'target_ntk_full.lambda_min'; ok = g.dropna(subset=[lam])
+    for (hid, *_), h in ok.groupby(['source_head_id'] + fixed, dropna=False):
+        k = h.groupby(kern, dropna=False, as_index=False)[[lam, 'target_acc']].mean()   # one point per kernel
+        if len(k) < 2: continue
+        k = k.sort_values(lam); line, = a1.plot(k[lam], k['target_acc'], marker='o', ms=4, lw=.9,
+                                               label=f"{h['transform'].iloc[0]}, seed {h['seed'].iloc[0]}, head {hid[:6]}")
+        for _, r in k.iterrows():
+            a1.annotate(_kernel_label(r, kern), (r[lam], r['target_acc']), fontsize=6, xytext=(3, 3),
+                        textcoords='offset points', color=line.get_color())
+    a1.set(xlabel='target-NTK lambda_min at initialisation', ylabel='target accuracy',
+           title='within a source head (the kernel moved alone)')
+    if a1.lines: _set_log(a1, 'x', ok[lam]); a1.legend(fontsize=6)
+    else: a1.text(.5, .5, 'no head with two kernels yet', ha='center', transform=a1.transAxes)
+    for t, a in ok.groupby('transform'): a2.scatter(a[lam], a['target_acc'], s=14, label=t)
+    _set_log(a2, 'x', ok[lam]); a2.legend(fontsize=7)
+    a2.set(xlabel='target-NTK lambda_min at initialisation', title=f"every run at depth {g['depth'].iloc[0]} "
+           f"({ok['arm'].nunique()} arms)")
+    fig.suptitle(_label(g), fontsize=7); fig.tight_layout(); return fig
 
 # %% ../nbs/11_report.ipynb #47e98de1
 def _decay_figure(records, df):
