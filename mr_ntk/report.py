@@ -955,9 +955,9 @@ def _primary(c:pd.DataFrame) -> pd.DataFrame:
     e = c['effect'].astype(str)
     keep = ~e.str.contains('slope per unit depth|secondary|Spearman rho\\(source_acc',
                            regex=True) & c['ci_low'].notna() & c['ci_high'].notna()
-    first = ~e.str.contains('primary')   # a row that names itself the primary test leads, then by runs
-    return c[keep].assign(_f=first).sort_values(['_f', 'n_runs'], ascending=[True, False], kind='stable').drop(
-        columns='_f')
+    first = ~e.str.contains('primary').to_numpy()   # a row that names itself the primary test leads, then by runs
+    c = c.assign(_f=first)[keep.to_numpy()]
+    return c.sort_values(['_f', 'n_runs'], ascending=[True, False], kind='stable').drop(columns='_f')
 
 def _claim_text(r) -> str:
     fragile = ', fragile' if str(r.get('loo', '')).startswith('fragile') else ''
