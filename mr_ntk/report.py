@@ -1148,8 +1148,8 @@ def _fixed_depth_figure(g):
     for (hid, *_), h in ok.groupby(['source_head_id'] + fixed, dropna=False):
         k = h.groupby(kern, dropna=False, as_index=False)[[lam, 'target_acc']].mean()   # one point per kernel
         if len(k) < 2: continue
-        k = k.sort_values(lam); line, = a1.plot(k[lam], k['target_acc'], marker='o', ms=4, lw=.9,
-                                               label=f"{h['transform'].iloc[0]}, seed {h['seed'].iloc[0]}, head {hid[:6]}")
+        name = f"{h['transform'].iloc[0]}, seed {h['seed'].iloc[0]}, head {hid[:6]}"
+        k = k.sort_values(lam); line, = a1.plot(k[lam], k['target_acc'], marker='o', ms=4, lw=.9, label=name)
         for _, r in k.iterrows():
             a1.annotate(_kernel_label(r, kern), (r[lam], r['target_acc']), fontsize=6, xytext=(3, 3),
                         textcoords='offset points', color=line.get_color())
