@@ -1154,7 +1154,7 @@ def _fixed_depth_figure(g):
             a1.annotate(_kernel_label(r, kern), (r[lam], r['target_acc']), fontsize=6, xytext=(3, 3),
                         textcoords='offset points', color=line.get_color())
     a1.set(xlabel='target-NTK lambda_min at initialisation', ylabel='target accuracy',
-           title='within a source head (the kernel moved alone)')
+           title='within a source head (source model fixed)')
     if a1.lines: _set_log(a1, 'x', ok[lam]); a1.legend(fontsize=6)
     else: a1.text(.5, .5, 'no head with two kernels yet', ha='center', transform=a1.transAxes)
     for t, a in ok.groupby('transform'): a2.scatter(a[lam], a['target_acc'], s=14, label=t)
