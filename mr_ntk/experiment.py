@@ -429,7 +429,8 @@ def reprogram(self:Experiment):
         ev = train.evaluate(self.model, *self.target_test, loss=c['loss'], device=self.device)
     self.metrics.update(target_acc=ev['acc'], target_loss=ev['loss'], target_per_class_acc=ev['per_class_acc'],
                         lr_used=lr, target_n_test=len(self.target_test[1]),
-                        n_trainable=self.model.describe()['n_trainable'], reprogram_epochs_run=len(h),
+                        **{k: self.model.describe()[k] for k in ('n_trainable', 'n_optimised')},
+                        reprogram_epochs_run=len(h),
                         reprogram_seconds_per_epoch=sum(r['seconds'] for r in h) / len(h),
                         reprogram_training={k: h.meta.get(k)
                                             for k in ('stop_reason', 'converged', 'final_improvement',

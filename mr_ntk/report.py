@@ -73,6 +73,15 @@ def _source_head_id(r:dict) -> str:
     hist = source_history((r.get('histories') or {}).get('source'))
     return config_hash([{k: r['config'].get(k) for k in _HEAD_KEY}, hist], 12)
 
+def _trainable_counts(r:dict) -> tuple: # (n_trainable: values that reach the output, n_optimised: what Adam holds)
+    ("A run's trainable parameters. Records written before `n_optimised` counted VP's whole prompt tensor, masked "
+     "centre (channels x inner_size^2 values that never reach the output) included; the centre is taken off here.")
+    m, t = r['metrics'], r.get('reprogram') or {}
+    n = m.get('n_trainable')
+    if n is None or 'n_optimised' in m: return n, m.get('n_optimised', n)
+    centre = t.get('channels', 3) * t['inner_size'] ** 2 if t.get('kind') in ('vp', 'vpfc') else 0   # not 'vp_full'
+    return n - centre, n
+
 def _row(r:dict) -> dict:
     "One record as a flat row; a lambda_min below its kernel's numerical resolution becomes NaN (its bound kept apart)."
     row = {k: r['config'].get(k) for k in _CONFIG_COLS} | dict(pretrained=r['pretrained'], record_name=r['record_name'])
@@ -84,6 +93,7 @@ def _row(r:dict) -> dict:
         if row.get(f'{k}.lambda_min_resolved') is False:
             row[f'{k}.lambda_min_bound'], row[f'{k}.lambda_min'] = row[f'{k}.resolution'], np.nan
     row.update({f'pred.{k}': v for k, v in ((r.get('predictors') or {}).get('scores') or {}).items() if np.isscalar(v)})
+    row['n_trainable'], row['n_optimised'] = _trainable_counts(r)
     row['target_train_acc'] = _train_acc_at_best((r.get('histories') or {}).get('target') or [])
     row['converged'] = bool((r['metrics'].get('reprogram_training') or {}).get('converged', False))
     row['seconds'] = sum(r['timings'].values())
@@ -493,37 +503,53 @@ def tie_below_resolution(x, resolution) -> np.ndarray:
         if x[j] - x[i] <= resolution: out[j] = out[i]
     return out
 
+def _within_row(runs:pd.DataFrame, kern:list, scope:str, within:str, unit:str) -> dict|None:
+    ("Spearman of lambda_min and accuracy within the `stratum` column of `runs` (a head, or a head and a trainable "
+     "count), with ties below resolution kept; None when no stratum holds two kernels.")
+    runs = runs[runs.groupby('stratum')['lam'].transform('size') >= 2].copy()   # one kernel in a stratum says nothing
+    if len(runs) < 3: return None
+    # kernels whose lambda_min agree within resolution (a label map permuting 10 -> 10 classes) tie
+    for ix in runs.groupby('stratum').groups.values():
+        runs.loc[ix, 'lam'] = tie_below_resolution(runs.loc[ix, 'lam'], runs.loc[ix, 'res'].max())
+    if runs['lam'].nunique() < 2: return None
+    tied = len(runs) - runs.groupby('stratum')['lam'].nunique().sum()
+    rho, p = within_group_spearman(runs['lam'], runs['acc'], runs['stratum'])
+    n, h = len(runs), runs['stratum'].nunique()
+    lo, hi = spearman_fisher_interval(rho, n - h + 1)   # each stratum past the first: one more centring, one less dof
+    varied = ', '.join(f"{c} {'/'.join(sorted(runs[c].astype(str).unique()))}" for c in kern if runs[c].nunique() > 1)
+    known, moves = runs['n_trainable'].notna().all(), runs.groupby('stratum')['n_trainable'].nunique().max() > 1
+    counts = '/'.join(_count(v) for v in sorted(runs['n_trainable'].dropna().unique()))
+    fixed = 'the source model fixed' + (' and the trainable count' if known and not moves else '')
+    return dict(claim='smaller lambda_min goes with worse reprogramming', scope=scope,
+                effect=f'Spearman rho(lambda_min, target_acc) within {within} ({h} {unit}, {varied}'
+                       + (f'; {tied} kernel(s) tie another in lambda_min within resolution' if tied else '')
+                       + (f"; trainable count {'moves with the kernel' if moves else 'fixed'}: {counts}" if known
+                          else '') + f'): primary, {fixed}',
+                estimate=rho, ci_low=lo, ci_high=hi, interval='Fisher z, n - strata + 1; permutation within strata',
+                p=p, verdict=_verdict(lo, hi, +1, p), n_runs=n, seeds=sorted(runs['seed'].unique().tolist()))
+
 def within_head_lambda_rows(df:pd.DataFrame) -> list:
     ("lambda_min vs target accuracy among runs on one source head that differ only in the reprogramming kernel "
-     "(inner size, FC input side, label map, FC start): the primary test of the lambda_min claim.")
+     "(inner size, FC input side, label map, FC start): the primary test of the lambda_min claim. Where the kernel "
+     "also moves the trainable count (VP's border shrinks as its inner size grows), a second row compares only kernels "
+     "of one head and one trainable count (e.g. the FC start), which separates lambda_min from capacity.")
     lam, res_col, rows = 'target_ntk_full.lambda_min', 'target_ntk_full.resolution', []
     kern, fixed = _kernel_columns(df)
     for _, g in df.dropna(subset=[lam, 'target_acc']).groupby(fixed, dropna=False):
         res = g[res_col] if res_col in g else pd.Series(0., index=g.index)
-        runs = g.assign(res=res.fillna(0.)).groupby(['source_head_id'] + kern, as_index=False, dropna=False).agg(
-            lam=(lam, 'mean'), res=('res', 'max'), acc=('target_acc', 'mean'), seed=('seed', 'first'))   # repeats: once
-        runs = runs[runs.groupby('source_head_id')['lam'].transform('size') >= 2]   # one kernel on a head says nothing
-        # kernels whose lambda_min agree within resolution (a label map permuting 10 -> 10 classes) tie
-        if len(runs) < 3: continue
-        for ix in runs.groupby('source_head_id').groups.values():
-            runs.loc[ix, 'lam'] = tie_below_resolution(runs.loc[ix, 'lam'], runs.loc[ix, 'res'].max())
-        if runs['lam'].nunique() < 2: continue
-        tied = len(runs) - runs.groupby('source_head_id')['lam'].nunique().sum()
-        rho, p = within_group_spearman(runs['lam'], runs['acc'], runs['source_head_id'])
-        n, h = len(runs), runs['source_head_id'].nunique()
-        lo, hi = spearman_fisher_interval(rho, n - h + 1)   # each head past the first: one more centring, one less dof
-        varied = ', '.join(f"{c} {'/'.join(sorted(runs[c].astype(str).unique()))}" for c in kern
-                           if runs[c].nunique() > 1)
-        r0 = g.iloc[0]
-        rows.append(dict(claim='smaller lambda_min goes with worse reprogramming',
-                         scope=f"{r0['target']}/{r0['backbone']}/{r0['transform']} @ depth {r0['depth']}",
-                         effect=f'Spearman rho(lambda_min, target_acc) within a source head ({h} heads, {varied}'
-                                + (f'; {tied} kernel(s) tie another in lambda_min within resolution' if tied else '')
-                                + '): primary, the source model fixed',
-                         estimate=rho, ci_low=lo, ci_high=hi,
-                         interval='Fisher z, n - heads + 1; permutation within heads', p=p,
-                         verdict=_verdict(lo, hi, +1, p), n_runs=n, seeds=sorted(runs['seed'].unique().tolist())))
-    return rows
+        count = g['n_trainable'].astype(float) if 'n_trainable' in g else pd.Series(np.nan, index=g.index)
+        runs = g.assign(res=res.fillna(0.), count=count).groupby(['source_head_id'] + kern, as_index=False,
+                                                                   dropna=False).agg(
+            lam=(lam, 'mean'), res=('res', 'max'), acc=('target_acc', 'mean'), seed=('seed', 'first'),
+            n_trainable=('count', 'first'))   # repeats: once
+        r0 = g.iloc[0]; scope = f"{r0['target']}/{r0['backbone']}/{r0['transform']} @ depth {r0['depth']}"
+        head = _within_row(runs.assign(stratum=runs['source_head_id']), kern, scope, 'a source head', 'heads')
+        rows.append(head)
+        if head is not None and 'moves with the kernel' in head['effect']:
+            both = runs['source_head_id'] + ' ' + runs['n_trainable'].astype(str)
+            rows.append(_within_row(runs.assign(stratum=both), kern, f'{scope}, trainable count fixed',
+                                    'a source head and trainable count', 'head/count strata'))
+    return [r for r in rows if r]
 
 # %% ../nbs/11_report.ipynb #93e0e652
 def _refits(df:pd.DataFrame, heads):
@@ -945,8 +971,9 @@ DESIGNS = {   # how the study tests each claim: what it moves, what it holds fix
     'target accuracy rises with depth': 'reprogramming at each depth (depth moves the head and the kernel together)',
     'target accuracy rises with source accuracy': 'heads of one depth trained on more or fewer source images (or '
                                                   'left untrained), the head as the unit',
-    'smaller lambda_min goes with worse reprogramming': 'the kernel moved on a fixed head (inner size, label map); '
-                                                        'depth partialled out over the study',
+    'smaller lambda_min goes with worse reprogramming': 'the kernel moved on a fixed head (inner size, label map, '
+                                                        'FC input side; FC start at a fixed trainable count); depth '
+                                                        'partialled out over the study',
     'VP beats FC': 'VP and FC paired on one source head, at the input sides stated'}
 
 def _primary(c:pd.DataFrame) -> pd.DataFrame:
@@ -984,13 +1011,16 @@ def _predictor_line(p:pd.DataFrame) -> str|None:
 
 def claim_verdict(prim:pd.DataFrame) -> str:
     ("A claim's verdict from its primary rows: 'holds' or 'fails' (all decided rows agree; 'where decided' when some "
-     "are undecided; 'at unequal input sides only' when every decided row compared unequal inputs), 'depends on the "
+     "are undecided; 'at unequal input sides only' when every decided row compared unequal inputs, 'only where the "
+     "trainable count moves too' when every decided row moved it with the kernel), 'depends on the "
      "scope' (they disagree) or 'undecided'; ', fragile' when every decided row is (', fragile in some scopes').")
     words = prim['verdict'].map(_word); dec = prim[words != 'undecided']
     if dec.empty: return 'undecided' if len(prim) else 'not tested yet'
     frail = dec['loo'].astype(str).str.startswith('fragile') if 'loo' in dec else pd.Series(False, index=dec.index)
     fragile = ', fragile' if frail.all() else ', fragile in some scopes' if frail.any() else ''
     where, kinds = ' where decided' if len(dec) < len(prim) else '', set(dec['verdict'].map(_word))
+    if 'effect' in dec and dec['effect'].astype(str).str.contains('trainable count moves').all():
+        where += ', only where the trainable count moves too'
     if 'effect' in dec and dec['effect'].astype(str).str.contains(': unequal').all():
         where += ', at unequal input sides only'
     if kinds == {'supported'}: return f'holds{where}{fragile}'
@@ -1137,6 +1167,7 @@ def _kernel_label(row, kern) -> str:
     parts = [f"{ {'inner_size': 'inner', 'target_size': 'FC in'}.get(c, c)} {row[c]}" for c in kern
              if c in ('inner_size', 'target_size') and str(row[c]) not in ('-', 'nan', 'None')]
     if 'label_map' in kern and row['label_map'] != 'identity': parts.append(f"{row['label_map']} map")
+    if 'fc_init' in kern and row['fc_init'] == 'default': parts.append('nn.Linear start')
     return ', '.join(parts)
 
 def _fixed_depth_figure(g):

@@ -87,8 +87,9 @@ def _n_trainable(m:nn.Module) -> int: return sum(p.numel() for p in m.parameters
 @patch
 def describe(self:VisualPrompt) -> dict:
     "Record of the transform for result tables."
+    # n_params: prompt values that reach the output (the masked centre does not); n_optimised: what Adam holds
     return dict(kind=self.kind, source_size=self.source_size, inner_size=self.inner_size, target_size=None,
-                channels=self.channels, n_params=_n_trainable(self))
+                channels=self.channels, n_params=self.channels * int(self.mask.sum()), n_optimised=_n_trainable(self))
 
 @patch
 def config(self:VisualPrompt) -> dict:
@@ -164,7 +165,7 @@ def forward(self:FCTransform, x:Tensor, # (B,C,H,W) target images, any H,W
 def describe(self:FCTransform) -> dict:
     "Record of the transform for result tables."
     return dict(kind='fc', source_size=self.source_size, inner_size=None, target_size=self.target_size,
-                channels=self.channels, n_params=_n_trainable(self))
+                channels=self.channels, n_params=_n_trainable(self), n_optimised=_n_trainable(self))
 
 @patch
 def config(self:FCTransform) -> dict:
@@ -195,7 +196,8 @@ class VPFC(nn.Module):
 def describe(self:VPFC) -> dict:
     "Record of the transform for result tables."
     return dict(kind='vpfc', source_size=self.source_size, inner_size=self.inner_size, target_size=self.target_size,
-                channels=self.channels, n_params=_n_trainable(self))
+                channels=self.channels, n_params=self.vp.describe()['n_params'] + self.fc.describe()['n_params'],
+                n_optimised=_n_trainable(self))
 
 @patch
 def config(self:VPFC) -> dict:
@@ -212,7 +214,7 @@ class Resize(nn.Module):
     def forward(self, x:Tensor) -> Tensor: _check_channels(self, x); return _resize(x, self.source_size)
     def describe(self) -> dict:
         return dict(kind='none', source_size=self.source_size, inner_size=None, target_size=None,
-                    channels=self.channels, n_params=0)
+                    channels=self.channels, n_params=0, n_optimised=0)
     def config(self) -> dict: return dict(kind='none', source_size=self.source_size, channels=self.channels)
 
 # %% ../nbs/05_transforms.ipynb #ebb8c6ed
@@ -351,9 +353,11 @@ def trainable_parameters(self:Reprogrammed) -> list:
 
 @patch
 def describe(self:Reprogrammed) -> dict:
-    "Transform and label-map record, plus the number of trainable parameters."
-    return {**self.transform.describe(), **self.label_map.describe(),
-            'n_trainable': sum(p.numel() for p in self.trainable_parameters())}
+    ("Transform and label-map record, plus the trainable parameters that reach the output (`n_trainable`: VP's "
+     "masked centre left out) and those the optimiser holds (`n_optimised`).")
+    t, lm = self.transform.describe(), sum(p.numel() for p in self.label_map.parameters() if p.requires_grad)
+    return {**t, **self.label_map.describe(), 'n_trainable': t['n_params'] + lm,
+            'n_optimised': sum(p.numel() for p in self.trainable_parameters())}
 
 # %% ../nbs/05_transforms.ipynb #3fd59271
 @patch
