@@ -528,6 +528,23 @@ def _within_row(runs:pd.DataFrame, kern:list, scope:str, within:str, unit:str) -
                 estimate=rho, ci_low=lo, ci_high=hi, interval='Fisher z, n - strata + 1; permutation within strata',
                 p=p, verdict=_verdict(lo, hi, +1, p), n_runs=n, seeds=sorted(runs['seed'].unique().tolist()))
 
+def _kernel_pair_row(runs:pd.DataFrame, kern:list, scope:str) -> dict|None:
+    ("Target accuracy of the larger-lambda_min kernel minus the smaller one's, paired within strata holding exactly "
+     "two kernels that differ beyond resolution (paired t over strata): the effect in accuracy units.")
+    two = runs[runs.groupby('stratum')['lam'].transform('size') == 2].sort_values(['stratum', 'lam'])
+    g = two.groupby('stratum')
+    d = (g['acc'].last() - g['acc'].first())[(g['lam'].last() - g['lam'].first()) > g['res'].max()]
+    if len(d) < 2: return None
+    w, kept = paired_interval(d.to_numpy()), two[two['stratum'].isin(d.index)]
+    varied = ', '.join(f"{c} {'/'.join(sorted(kept[c].astype(str).unique()))}" for c in kern if kept[c].nunique() > 1)
+    return dict(claim='smaller lambda_min goes with worse reprogramming', scope=f'{scope}, kernel pairs',
+                effect=f'target_acc of the larger-lambda_min kernel minus the smaller one, paired within a source head '
+                       f'and trainable count ({len(d)} pairs, {varied}): primary, the source model fixed and the '
+                       'trainable count',
+                estimate=w['estimate'], ci_low=w['ci_low'], ci_high=w['ci_high'], interval='paired t', p=w['p'],
+                verdict=_verdict(w['ci_low'], w['ci_high'], +1, w['p']), n_runs=2 * len(d),
+                seeds=sorted(kept['seed'].unique().tolist()))
+
 def within_head_lambda_rows(df:pd.DataFrame) -> list:
     ("lambda_min vs target accuracy among runs on one source head that differ only in the reprogramming kernel "
      "(inner size, FC input side, label map, FC start): the primary test of the lambda_min claim. Where the kernel "
@@ -545,10 +562,12 @@ def within_head_lambda_rows(df:pd.DataFrame) -> list:
         r0 = g.iloc[0]; scope = f"{r0['target']}/{r0['backbone']}/{r0['transform']} @ depth {r0['depth']}"
         head = _within_row(runs.assign(stratum=runs['source_head_id']), kern, scope, 'a source head', 'heads')
         rows.append(head)
+        if not runs['n_trainable'].notna().all(): continue   # the count unknown: no design that holds it fixed
+        both = runs.assign(stratum=runs['source_head_id'] + ' ' + runs['n_trainable'].astype(str))
         if head is not None and 'moves with the kernel' in head['effect']:
-            both = runs['source_head_id'] + ' ' + runs['n_trainable'].astype(str)
-            rows.append(_within_row(runs.assign(stratum=both), kern, f'{scope}, trainable count fixed',
-                                    'a source head and trainable count', 'head/count strata'))
+            rows.append(_within_row(both, kern, f'{scope}, trainable count fixed', 'a source head and trainable count',
+                                    'head/count strata'))
+        rows.append(_kernel_pair_row(both, kern, scope))
     return [r for r in rows if r]
 
 # %% ../nbs/11_report.ipynb #93e0e652
