@@ -1190,28 +1190,35 @@ def _kernel_label(row, kern) -> str:
     return ', '.join(parts)
 
 def _fixed_depth_figure(g):
-    ("lambda_min of the target NTK at initialisation against target accuracy at one depth. Left, the primary design: "
-     "runs on one source head that differ only in the kernel, joined per head and labelled by kernel. Right: every run "
-     "at that depth, one colour per transform (heads of different quality included).")
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.8))
+    ("lambda_min of the target NTK at initialisation against target accuracy at one depth. First, one panel per "
+     "transform, the primary design: runs on one source head that differ only in the kernel, joined per head and "
+     "labelled by kernel. Last: every run at that depth, one colour per transform (heads of different quality "
+     "included).")
     kern, fixed = _kernel_columns(g); lam = 'target_ntk_full.lambda_min'; ok = g.dropna(subset=[lam])
-    for (hid, *_), h in ok.groupby(['source_head_id'] + fixed, dropna=False):
-        k = h.groupby(kern, dropna=False, as_index=False)[[lam, 'target_acc']].mean()   # one point per kernel
-        if len(k) < 2: continue
-        name = f"{h['transform'].iloc[0]}, seed {h['seed'].iloc[0]}, head {hid[:6]}"
-        k = k.sort_values(lam); line, = a1.plot(k[lam], k['target_acc'], marker='o', ms=4, lw=.9, label=name)
-        for _, r in k.iterrows():
-            a1.annotate(_kernel_label(r, kern), (r[lam], r['target_acc']), fontsize=6, xytext=(3, 3),
-                        textcoords='offset points', color=line.get_color())
-    a1.set(xlabel='target-NTK lambda_min at initialisation', ylabel='target accuracy',
-           title='within a source head (source model fixed)')
-    if a1.lines: _set_log(a1, 'x', ok[lam]); a1.legend(fontsize=6)
-    else: a1.text(.5, .5, 'no head with two kernels yet', ha='center', transform=a1.transAxes)
+    heads = [(t, hid, h) for (hid, *_), h in ok.groupby(['source_head_id'] + fixed, dropna=False)
+             if len(h.groupby(kern, dropna=False)) >= 2 for t in h['transform'].unique()[:1]]
+    ts = sorted({t for t, _, _ in heads}) or ['-']
+    fig, axs = plt.subplots(1, len(ts) + 1, figsize=(4.6 * (len(ts) + 1), 3.8), squeeze=False); axs = axs[0]
+    for a1, t in zip(axs, ts):
+        for _, hid, h in (x for x in heads if x[0] == t):
+            k = h.groupby(kern, dropna=False, as_index=False)[[lam, 'target_acc']].mean()   # one point per kernel
+            k = k.sort_values(lam)
+            line, = a1.plot(k[lam], k['target_acc'], marker='o', ms=4, lw=.9,
+                            label=f"seed {h['seed'].iloc[0]}, head {hid[:6]}")
+            for _, r in k.iterrows():
+                a1.annotate(_kernel_label(r, kern), (r[lam], r['target_acc']), fontsize=6, xytext=(3, 3),
+                            textcoords='offset points', color=line.get_color())
+        a1.set(xlabel='target-NTK lambda_min at initialisation', ylabel='target accuracy',
+               title=f'{t}: within a source head (source model fixed)')
+        if a1.lines: _set_log(a1, 'x', ok.loc[ok['transform'] == t, lam]); a1.legend(fontsize=6)
+        else: a1.text(.5, .5, 'no head with two kernels yet', ha='center', transform=a1.transAxes)
+    a2 = axs[-1]
     for t, a in ok.groupby('transform'): a2.scatter(a[lam], a['target_acc'], s=14, label=t)
     _set_log(a2, 'x', ok[lam]); a2.legend(fontsize=7)
     a2.set(xlabel='target-NTK lambda_min at initialisation', title=f"every run at depth {g['depth'].iloc[0]} "
            f"({ok['arm'].nunique()} arms)")
     fig.suptitle(_label(g), fontsize=7); fig.tight_layout(); return fig
+
 
 # %% ../nbs/11_report.ipynb #47e98de1
 def _decay_figure(records, df):
