@@ -6,13 +6,19 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 POINTS = ['--depths', '1', '2', '3', '--transforms', 'vp', '--seeds', '0', '--runner', 'inprocess']
 
+def _deliverable_sigint():
+    ("In the child: SIGINT back to its default disposition and unblocked. A shell that starts CI in the background "
+     "makes children ignore it (Python then installs no KeyboardInterrupt handler), and a CI runner may start us with "
+     "SIGINT blocked in the inherited signal mask (it then stays pending and never arrives); either way the Ctrl-C "
+     "test would run the sweep to the end.")
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
 def sweep(root, *args, **popen_kw):
     "Start `mr_ntk_sweep` (smoke profile) as a separate process."
     cmd = [sys.executable, '-c', 'import sys; from mr_ntk.sweep import main; sys.exit(main())',
            '--root', str(root), '-p', 'profile', 'smoke', *args]
-    # SIGINT back to its default in the child: a shell that starts CI in the background makes children ignore it,
-    # and Python then installs no KeyboardInterrupt handler (the Ctrl-C test would run the sweep to the end)
-    popen_kw.setdefault('preexec_fn', lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    popen_kw.setdefault('preexec_fn', _deliverable_sigint)
     return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen_kw)
 
 @pytest.fixture
@@ -40,9 +46,10 @@ def test_interrupt_and_resume(env):
     args = ['--name', 's', *POINTS]
     p = sweep(env, *args)
     wait_for(lambda: 'd1_vp_identity_s0' in records(env/'s'), p)
+    assert p.poll() is None, 'the sweep ended before it could be interrupted:\n' + p.communicate()[0]
     p.send_signal(signal.SIGINT) # Ctrl-C mid-sweep
-    p.wait(60)
-    assert p.returncode != 0
+    out = p.communicate(timeout=60)[0]
+    assert p.returncode != 0, 'the sweep ran to the end through a Ctrl-C:\n' + out
     done = records(env/'s')
     assert done['d1_vp_identity_s0'] == 'ok' and len(done) < 3
     first = record_file(env/'s', 'd1_vp_identity_s0'); mtime = first.stat().st_mtime
