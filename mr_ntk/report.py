@@ -511,7 +511,7 @@ def _within_row(runs:pd.DataFrame, kern:list, scope:str, within:str, unit:str) -
     # kernels whose lambda_min agree within resolution (a label map permuting 10 -> 10 classes) tie
     for ix in runs.groupby('stratum').groups.values():
         runs.loc[ix, 'lam'] = tie_below_resolution(runs.loc[ix, 'lam'], runs.loc[ix, 'res'].max())
-    if runs['lam'].nunique() < 2: return None
+    if not (runs.groupby('stratum')['lam'].nunique() > 1).any(): return None   # every stratum tied: no order to test
     tied = len(runs) - runs.groupby('stratum')['lam'].nunique().sum()
     rho, p = within_group_spearman(runs['lam'], runs['acc'], runs['stratum'])
     n, h = len(runs), runs['stratum'].nunique()
