@@ -511,7 +511,10 @@ def _within_row(runs:pd.DataFrame, kern:list, scope:str, within:str, unit:str) -
     # kernels whose lambda_min agree within resolution (a label map permuting 10 -> 10 classes) tie
     for ix in runs.groupby('stratum').groups.values():
         runs.loc[ix, 'lam'] = tie_below_resolution(runs.loc[ix, 'lam'], runs.loc[ix, 'res'].max())
-    if not (runs.groupby('stratum')['lam'].nunique() > 1).any(): return None   # every stratum tied: no order to test
+    # a stratum whose kernels all tie orders nothing (as one kernel): left out, not a dilution of rho
+    spread = runs.groupby('stratum')['lam'].transform('nunique') > 1
+    flat, runs = runs.loc[~spread, 'stratum'].nunique(), runs[spread]
+    if len(runs) < 3: return None
     tied = len(runs) - runs.groupby('stratum')['lam'].nunique().sum()
     rho, p = within_group_spearman(runs['lam'], runs['acc'], runs['stratum'])
     n, h = len(runs), runs['stratum'].nunique()
@@ -523,6 +526,7 @@ def _within_row(runs:pd.DataFrame, kern:list, scope:str, within:str, unit:str) -
     return dict(claim='smaller lambda_min goes with worse reprogramming', scope=scope,
                 effect=f'Spearman rho(lambda_min, target_acc) within {within} ({h} {unit}, {varied}'
                        + (f'; {tied} kernel(s) tie another in lambda_min within resolution' if tied else '')
+                       + (f'; {flat} {unit} whose kernels all tie left out' if flat else '')
                        + (f"; trainable count {'moves with the kernel' if moves else 'fixed'}: {counts}" if known
                           else '') + f'): primary, {fixed}',
                 estimate=rho, ci_low=lo, ci_high=hi, interval='Fisher z, n - strata + 1; permutation within strata',
