@@ -1199,8 +1199,8 @@ def _fixed_depth_figure(g):
      "labelled by kernel. Last: every run at that depth, one colour per transform (heads of different quality "
      "included).")
     kern, fixed = _kernel_columns(g); lam = 'target_ntk_full.lambda_min'; ok = g.dropna(subset=[lam])
-    heads = [(t, hid, h) for (hid, *_), h in ok.groupby(['source_head_id'] + fixed, dropna=False)
-             if len(h.groupby(kern, dropna=False)) >= 2 for t in h['transform'].unique()[:1]]
+    heads = [(h['transform'].iloc[0], hid, h) for (hid, *_), h in ok.groupby(['source_head_id'] + fixed, dropna=False)
+             if len(h.groupby(kern, dropna=False)) >= 2]   # transform is among `fixed`: one per group
     ts = sorted({t for t, _, _ in heads}) or ['-']
     fig, axs = plt.subplots(1, len(ts) + 1, figsize=(4.6 * (len(ts) + 1), 3.8), squeeze=False); axs = axs[0]
     for a1, t in zip(axs, ts):
